@@ -1,0 +1,142 @@
+"Tests of posebench.augment: each PoseAug operation keeps what it should, gradients, β schedule, NaN reporting."
+import math
+import pytest
+import torch
+from posebench.skeleton import H36M17, H36M16
+from posebench.geometry import bone_lengths, joints_to_bones, random_rotation, procrustes
+from posebench.metrics import p_mpjpe
+from posebench.augment import (bone_angle_op, bone_length_op, rigid_transform_op, bone_length_groups, bones_by_child,
+                               Augmentor, feedback_loss, BetaSchedule, rectified_l2, range_loss, pose_error,
+                               project_pose, inside_image, check_finite, AugmentationNaNError)
+
+
+def poses(n=16, skel=H36M17, seed=0):
+    "Random plausible-size poses: random bone directions with 100–400 mm bones, root 4–6 m in front of the camera."
+    g = torch.Generator().manual_seed(seed)
+    d = torch.randn(n, skel.num_bones, 3, generator=g)
+    d = d / d.norm(dim=-1, keepdim=True) * (100 + 300 * torch.rand(n, skel.num_bones, 1, generator=g))
+    from posebench.geometry import bones_to_joints
+    root = torch.randn(n, 3, generator=g) * 200 + torch.tensor([0., 0., 5000.])
+    return bones_to_joints(d, skel, root=root)
+
+
+def unit(b): return b / b.norm(dim=-1, keepdim=True)
+
+
+@pytest.mark.parametrize('skel', [H36M17, H36M16])
+def test_ba_keeps_bone_lengths_and_fixed_bones(skel):
+    x = poses(skel=skel)
+    g = 0.5 * torch.randn(16, skel.num_bones, 3, generator=torch.Generator().manual_seed(1))
+    fixed = bones_by_child(skel, ['Spine', 'Thorax'])
+    y, diff = bone_angle_op(x, g, skel, fixed)
+    assert torch.allclose(bone_lengths(y, skel), bone_lengths(x, skel), rtol=1e-4, atol=1e-3)
+    assert torch.allclose(y[:, 0], x[:, 0])
+    bx, by = unit(joints_to_bones(x, skel)), unit(joints_to_bones(y, skel))
+    assert torch.allclose(bx[:, fixed], by[:, fixed], atol=1e-5)           # masked bones keep direction
+    free = [b for b in range(skel.num_bones) if b not in fixed]
+    assert (1 - (bx[:, free] * by[:, free]).sum(-1)).mean() > 0.05          # the others did move
+    assert torch.allclose(diff, 1 - (bx * by).sum(-1), atol=1e-5)
+
+
+@pytest.mark.parametrize('skel', [H36M17, H36M16])
+def test_bl_keeps_directions_and_symmetry(skel):
+    x = poses(skel=skel)
+    G = int(bone_length_groups(skel).max()) + 1
+    g = 0.2 * torch.tanh(torch.randn(16, G, generator=torch.Generator().manual_seed(2)))
+    y = bone_length_op(x, g, skel)
+    assert torch.allclose(unit(joints_to_bones(y, skel)), unit(joints_to_bones(x, skel)), atol=1e-5)
+    ratio = bone_lengths(y, skel) / bone_lengths(x, skel)
+    assert len(skel.symmetric_bones) == 6
+    for l, r in skel.symmetric_bones:
+        assert torch.allclose(ratio[:, l], ratio[:, r], atol=1e-5)
+    assert (ratio - 1).abs().max() > 0.05 and (ratio - 1).abs().max() <= 0.2 + 1e-5
+    # a per-bone gamma of the wrong size is refused
+    with pytest.raises(ValueError, match='gamma_bl'):
+        bone_length_op(x, torch.zeros(16, G + 1), skel)
+
+
+def test_rt_keeps_shape_up_to_rigid_motion():
+    x = poses()
+    gen = torch.Generator().manual_seed(3)
+    R = random_rotation(16, generator=gen)
+    t = torch.randn(16, 3, generator=gen) * 500 + torch.tensor([0., 0., 4000.])
+    y = rigid_transform_op(x, R, t)
+    assert torch.allclose(bone_lengths(y), bone_lengths(x), rtol=1e-4, atol=1e-2)
+    assert torch.allclose(y[:, 0], t, atol=1e-3)
+    assert p_mpjpe(y, x).mean() < 0.05                                       # mm
+    assert (y - x).norm(dim=-1).mean() > 100                                 # but it did move
+
+
+def test_augmentor_ops_alone_and_together():
+    x = poses(skel=H36M16)
+    gen = torch.Generator().manual_seed(4)
+    full = Augmentor(H36M16)
+    o = full(x, gen)
+    assert torch.allclose(bone_lengths(o['pose_ba'], H36M16), bone_lengths(x, H36M16), rtol=1e-4, atol=1e-2)
+    ratio = bone_lengths(o['pose_bl'], H36M16) / bone_lengths(o['pose_ba'], H36M16)
+    for l, r in H36M16.symmetric_bones: assert torch.allclose(ratio[:, l], ratio[:, r], atol=1e-4)
+    thorax = bones_by_child(H36M16, ['Thorax'])[0]
+    assert torch.allclose(ratio[:, thorax], torch.ones(16), atol=1e-4)        # masked BL ratio
+    assert p_mpjpe(o['pose_rt'], o['pose_bl']).mean() < 0.1
+    assert o['gamma_bl'].shape == (16, 9) and o['ba_diff'].shape == (16, 15)
+    only_rt = Augmentor(H36M16, ba=False, bl=False)(x, gen)
+    assert torch.allclose(bone_lengths(only_rt['pose'], H36M16), bone_lengths(x, H36M16), rtol=1e-4, atol=1e-2)
+    only_ba = Augmentor(H36M16, bl=False, rt=False)(x, gen)
+    assert torch.allclose(only_ba['pose'][:, 0], x[:, 0])
+    with pytest.raises(ValueError, match=r'\(B, 16, 3\)'):
+        full(torch.zeros(4, 17, 3))
+
+
+def test_gradients_reach_augmentor_from_feedback_loss():
+    torch.manual_seed(0)
+    x = poses(skel=H36M16)
+    cam = torch.tensor([1150., 1150., 500., 500., 1000., 1000.]).expand(16, 6)
+    aug = Augmentor(H36M16).init_translation(x[:, 0].mean(0))
+    est = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(32, 48))
+    def predict(x2d): return est(x2d).view(-1, 16, 3)
+    o = aug(x, torch.Generator().manual_seed(0))
+    _, x2d = project_pose(x, cam)
+    _, x2d_aug = project_pose(o['pose'], cam)
+    tgt = (x - x[:, :1]) / 1000; tgt_aug = (o['pose'] - o['pose'][:, :1]) / 1000
+    loss = feedback_loss(pose_error(predict(x2d_aug), tgt_aug), pose_error(predict(x2d), tgt), beta=3.0)
+    loss.backward()
+    for name in ['ba_net', 'bl_net', 'r_net', 't_net']:
+        w = getattr(aug, name).head.weight.grad
+        assert w is not None and torch.isfinite(w).all() and w.abs().sum() > 0, name
+
+
+def test_beta_below_one_refused_and_schedule_rises():
+    with pytest.raises(ValueError, match='>= 1'): BetaSchedule(0.5, 2.0)
+    with pytest.raises(ValueError, match='>= 1'): BetaSchedule(1.5, 0.9)
+    with pytest.raises(ValueError, match='rise'): BetaSchedule(4.0, 2.0)
+    with pytest.raises(ValueError, match='beta'): feedback_loss(torch.ones(2), torch.ones(2), 0.9)
+    s = BetaSchedule(3.0, 5.0, epochs=4)
+    assert [s(e) for e in range(5)] == [3.0, 3.5, 4.0, 4.5, 5.0]
+    # zero when the augmented error is exactly beta times the original
+    assert feedback_loss(torch.tensor([0.3]), torch.tensor([0.1]), 3.0).abs() < 1e-6
+
+
+def test_regularisers_hand_values():
+    g = torch.tensor([[0.05, -0.2], [0.3, 0.0]])
+    assert torch.isclose(rectified_l2(g, 0.1), torch.tensor(0.13 / 4))
+    assert rectified_l2(torch.full((3, 4), 0.05), 0.1) == 0
+    assert torch.isclose(range_loss(torch.tensor([0.2, 0.5]), 0.205, 0.165), torch.tensor(0.295 ** 2 / 2))
+
+
+def test_nan_reported_with_batch_index():
+    x = poses(skel=H36M16)
+    x[5, 3] = x[5, 2]                                      # zero-length bone (RKnee -> RFoot)
+    y, _ = bone_angle_op(x, torch.zeros(16, 15, 3), H36M16)
+    with pytest.raises(AugmentationNaNError, match=r'batch 12.*samples \[5\]'):
+        check_finite(y, batch_index=12)
+    assert isinstance(AugmentationNaNError('x'), ValueError)
+
+
+def test_inside_image_drops_out_of_view():
+    x = poses()
+    cam = torch.tensor([1150., 1150., 500., 500., 1000., 1000.]).expand(16, 6)
+    uv, xn = project_pose(x, cam)
+    behind = x.clone(); behind[..., 2] *= -1
+    assert inside_image(x, uv, cam).all()
+    assert not inside_image(behind, project_pose(behind, cam)[0], cam).any()
+    assert xn[..., 0].abs().max() <= 1
