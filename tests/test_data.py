@@ -1,0 +1,340 @@
+"Tests of posebench.data: PoseSet, cameras, readers (on small files written here), benchmarks, sampler, default data."
+import os, sys, types
+import numpy as np
+import pytest
+import torch
+from posebench import data as D
+from posebench.data import PoseSet, DeviceSampler
+from posebench.skeleton import H36M17, H36M16
+from posebench.geometry import camera_to_world, bone_lengths, project
+
+def _ps(n=10, J=17, seed=0, **kw):
+    g = torch.Generator().manual_seed(seed)
+    p3 = torch.randn(n, J, 3, generator=g) * 200 + torch.tensor([0., 0., 4000.])
+    cam = D.h36m_cameras()[torch.arange(n) % 4]
+    p2 = project(p3, cam[:, :4])
+    args = dict(pose3d=p3, pose2d=p2, camera=cam, subject=np.array(['S1', 'S9'] * (n // 2)),
+                action=np.array(['walk'] * (n // 2) + ['sit'] * (n - n // 2)), sequence=np.arange(n) // 5, fps=50.,
+                skeleton=H36M17 if J == 17 else H36M16, name='toy')
+    args.update(kw)
+    return PoseSet(**args)
+
+# ---------------------------------------------------------------- PoseSet validation
+def test_mismatched_lengths():
+    ps = _ps()
+    with pytest.raises(ValueError, match=r"mismatched lengths.*pose3d \(10, 17, 3\).*pose2d \(9, 17, 2\)"):
+        PoseSet(ps.pose3d, ps.pose2d[:9], ps.camera, ps.subject, ps.action, ps.sequence)
+    with pytest.raises(ValueError, match="subject"):
+        PoseSet(ps.pose3d, ps.pose2d, ps.camera, ps.subject[:3], ps.action, ps.sequence)
+    with pytest.raises(ValueError, match="camera"):
+        PoseSet(ps.pose3d, ps.pose2d, ps.camera[:, :4], ps.subject, ps.action, ps.sequence)
+
+def test_wrong_joint_count_and_nan():
+    ps = _ps()
+    with pytest.raises(ValueError, match=r"pose3d.*\(\.\.\., 17, 3\).*got \(10, 16, 3\)"):
+        PoseSet(ps.pose3d[:, :16], ps.pose2d, ps.camera, ps.subject, ps.action, ps.sequence)
+    bad = ps.pose3d.clone(); bad[3, 2, 1] = float('nan')
+    with pytest.raises(ValueError, match=r"pose3d.*NaN/inf.*\[3\]"):
+        PoseSet(bad, ps.pose2d, ps.camera, ps.subject, ps.action, ps.sequence)
+    bad = ps.pose2d.clone(); bad[1, 0, 0] = float('inf')
+    with pytest.raises(ValueError, match="pose2d.*NaN/inf"):
+        PoseSet(ps.pose3d, bad, ps.camera, ps.subject, ps.action, ps.sequence)
+    cam = ps.camera.clone(); cam[0, 4] = float('nan')
+    with pytest.raises(ValueError, match="width/height"):
+        PoseSet(ps.pose3d, ps.pose2d, cam, ps.subject, ps.action, ps.sequence)
+
+def test_indexing_filter_split_subsample():
+    ps = _ps(20)
+    assert len(ps[3]) == 1 and torch.equal(ps[3].pose3d[0], ps.pose3d[3])
+    assert len(ps[2:7]) == 5 and list(ps[[0, 5]].subject) == ['S1', 'S9']
+    m = ps.subject == 'S9'
+    assert (ps[m].subject == 'S9').all() and len(ps[torch.as_tensor(m)]) == m.sum()
+    assert (ps.filter(subjects='S1', actions=['walk']).subject == 'S1').all()
+    with pytest.raises(ValueError, match=r"unknown subject \['S3'\].*\['S1', 'S9'\]"): ps.filter(subjects=['S3'])
+    with pytest.raises(ValueError, match=r"unknown action \['run'\].*\['sit', 'walk'\]"): ps.filter(actions='run')
+    tr, te = ps.split(['S1'], ['S9'])
+    assert set(tr.subject) == {'S1'} and set(te.subject) == {'S9'} and len(tr) + len(te) == len(ps)
+    with pytest.raises(ValueError, match="both"): ps.split(['S1'], ['S1', 'S9'])
+    big = D.default_dataset()
+    q = big.subsample(0.25, seed=1)
+    assert len(q) == round(0.25 * len(big))
+    assert torch.equal(q.pose3d, big.subsample(0.25, seed=1).pose3d)
+    assert not torch.equal(q.pose3d, big.subsample(0.25, seed=2).pose3d)
+    with pytest.raises(ValueError, match="fraction"): ps.subsample(0.)
+
+def test_normalise_round_trip_and_tensors():
+    ps = _ps(8)
+    x = ps.inputs2d()
+    assert x.shape == (8, 17, 2) and x.abs().max() < 3
+    torch.testing.assert_close(ps.pixels(x), ps.pose2d, atol=1e-3, rtol=0)
+    # image centre -> (0, ~0): normalize_screen semantics of VideoPose3D
+    c = PoseSet(ps.pose3d[:1], torch.full((1, 17, 2), 500.), torch.tensor([[1e3, 1e3, 500, 500, 1000, 1000.]]), 'a', 'b', 0)
+    torch.testing.assert_close(c.inputs2d(), torch.zeros(1, 17, 2))
+    t = ps.tensors()
+    torch.testing.assert_close(t['y'] * 1000, ps.pose3d - ps.pose3d[:, :1])
+    assert t['y'][:, 0].abs().max() == 0 and torch.equal(t['x'], x) and t['sequence'].dtype == torch.int64
+
+def test_with_skeleton_save_load_concat(tmp_path):
+    ps = _ps(10)
+    p16 = ps.with_skeleton(H36M16)
+    assert p16.skeleton is H36M16 and p16.pose3d.shape == (10, 16, 3)
+    assert torch.equal(p16.pose3d[:, 9], ps.pose3d[:, 10])          # Head moves from 10 to 9 (Nose dropped)
+    f = tmp_path / 'ps.npz'
+    p16.save(f)
+    back = PoseSet.load(f)
+    assert back.skeleton is H36M16 and torch.equal(back.pose2d, p16.pose2d) and list(back.subject) == list(p16.subject)
+    assert back.fps == 50. and (back.sequence == p16.sequence).all()
+    both = PoseSet.concat([ps, ps])
+    assert len(both) == 20 and len(np.unique(both.sequence)) == 2 * len(np.unique(ps.sequence))
+    with pytest.raises(ValueError, match="skeleton"): PoseSet.concat([ps, p16])
+
+def test_read_npz_bad_files(tmp_path):
+    ps = _ps(4)
+    f = tmp_path / 'x.npz'
+    ps.save(f)
+    d = dict(np.load(f))
+    del d['camera']
+    np.savez(tmp_path / 'nocam.npz', **d)
+    with pytest.raises(ValueError, match=r"nocam\.npz.*missing key\(s\) \['camera'\]"): D.read_npz(tmp_path / 'nocam.npz')
+    d = dict(np.load(f)); d['pose2d'] = d['pose2d'][:3]
+    np.savez(tmp_path / 'short.npz', **d)
+    with pytest.raises(ValueError, match=r"short\.npz.*mismatched lengths"): D.read_npz(tmp_path / 'short.npz')
+    d = dict(np.load(f)); d['subject'] = np.array([{'a': 1}] * 4, dtype=object)
+    np.savez(tmp_path / 'obj.npz', **d)
+    with pytest.raises(ValueError, match="pickled"): D.read_npz(tmp_path / 'obj.npz')
+    with pytest.raises(ValueError, match="not found"): D.read_npz(tmp_path / 'nope.npz')
+
+# ---------------------------------------------------------------- cameras, from_world
+def test_h36m_cameras():
+    K = D.h36m_cameras()
+    assert K.shape == (4, 6)
+    torch.testing.assert_close(K[0], torch.tensor([1145.0494, 1143.7811, 512.5415, 515.4515, 1000., 1002.]))
+    cams = D.h36m_camera_params('S9')
+    # the capture centre is in front of every camera, ~5 m away, and projects near the image centre
+    centre = torch.tensor([[[0., 0., 900.]]])
+    from posebench.geometry import world_to_camera
+    xc = world_to_camera(centre, cams['R'][:, None], cams['t'][:, None])
+    assert (xc[..., 2] > 3500).all() and (xc[..., 2] < 6000).all()
+    uv = project(xc, cams['intrinsics'][:, None, :4])
+    assert ((uv - 500).abs() < 300).all()
+    head = world_to_camera(torch.tensor([[[0., 0., 1700.]]]), cams['R'][:, None], cams['t'][:, None])
+    foot = world_to_camera(torch.tensor([[[0., 0., 80.]]]), cams['R'][:, None], cams['t'][:, None])
+    assert (head[..., 1] < foot[..., 1]).all()               # Human3.6M cameras are upright too (y down)
+    with pytest.raises(ValueError, match="S2"): D.h36m_camera_params('S2')
+
+def test_virtual_cameras_look_at_subject():
+    cams = D.virtual_cameras(4, distance_mm=5000, height_mm=1500, target_height_mm=900)
+    assert cams['R'].shape == (4, 3, 3) and cams['intrinsics'].shape == (4, 6)
+    torch.testing.assert_close(cams['t'][:, :2].norm(dim=-1), torch.full((4,), 5000.))
+    from posebench.geometry import world_to_camera
+    xc = world_to_camera(torch.tensor([[0., 0., 900.]]), cams['R'], cams['t'])   # (4, 1, 3): the target
+    torch.testing.assert_close(xc[:, 0, :2], torch.zeros(4, 2), atol=1e-3, rtol=0)
+    # a point above the target appears higher in the image (smaller v): cameras are upright
+    up = world_to_camera(torch.tensor([[0., 0., 1900.]]), cams['R'], cams['t'])
+    assert (up[:, 0, 1] < 0).all()
+    # and a standing figure is upright in every image: head above the feet (smaller v)
+    ps = D.default_dataset()[:120 * 8]
+    assert (ps.pose2d[:, 10, 1] < ps.pose2d[:, 3, 1]).all()
+
+def _walk(F=30, J=17, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    base = D._generate(0)[0][0, :F]                      # a walking clip, Z-up mm
+    return base + torch.randn(1, J, 3, generator=g)
+
+def test_from_world_order_centring_and_up():
+    X = torch.cat([_walk(30), _walk(20) + torch.tensor([3000., -2000., 0.])])
+    seq = np.r_[np.zeros(30, int), np.ones(20, int)]
+    ps = D.from_world(X, 'S1', 'walk', seq, 30.)
+    C = 4
+    assert len(ps) == 50 * C and len(np.unique(ps.sequence)) == 2 * C
+    s = ps.sequence
+    assert (np.diff(s) >= 0).all()                        # contiguous, clip by clip, camera by camera
+    cams = D.virtual_cameras()
+    first = ps[s == 0]                                    # clip 0 seen by camera 0: back to world
+    w = camera_to_world(first.pose3d, cams['R'][0], cams['t'][0])
+    torch.testing.assert_close(w[:, 0, :2].mean(0), torch.zeros(2), atol=1e-2, rtol=0)   # centred per clip
+    torch.testing.assert_close(w - w[:1, :1], X[:30] - X[:1, :1], atol=1e-2, rtol=0)      # motion kept
+    # Y-up input gives the same result after the (x, y, z) -> (x, -z, y) mapping
+    Xy = X @ D._Y_UP_TO_Z_UP                               # inverse mapping: z-up -> y-up
+    py = D.from_world(Xy, 'S1', 'walk', seq, 30., up='y')
+    torch.testing.assert_close(py.pose3d, ps.pose3d, atol=1e-2, rtol=0)
+    with pytest.raises(ValueError, match="up"): D.from_world(X, 'S1', 'walk', seq, up='x')
+    with pytest.raises(ValueError, match=r"expected shape \(\.\.\., 17, 3\)"): D.from_world(X[:, :16], 'S1', 'w')
+
+# ---------------------------------------------------------------- readers on files written here
+def _write_h36m(tmp_path, F=12, extra2d=5, two_d=True):
+    g = np.random.default_rng(0)
+    base = g.normal(0, 0.2, (1, 32, 3)) + np.array([0, 0, 0.9])
+    pos = {'S1': {'Walking 1': (base + g.normal(0, 0.01, (F, 32, 3))).astype(np.float32),
+                  'Sitting': (base + g.normal(0, 0.01, (F + 3, 32, 3))).astype(np.float32)},
+           'S9': {'Walking': (base + g.normal(0, 0.01, (F, 32, 3))).astype(np.float32)}}
+    np.savez(tmp_path / 'data_3d_h36m.npz', positions_3d=pos)
+    if two_d:
+        p2 = {s: {a: [g.uniform(0, 1000, (len(v) + extra2d, 17, 2)).astype(np.float32) for _ in range(4)]
+                  for a, v in acts.items()} for s, acts in pos.items()}
+        np.savez(tmp_path / 'data_2d_h36m_cpn.npz', positions_2d=p2,
+                 metadata={'num_joints': 17, 'keypoints_symmetry': [[4, 5, 6, 11, 12, 13], [1, 2, 3, 14, 15, 16]]})
+    return pos
+
+def test_read_h36m(tmp_path):
+    pos = _write_h36m(tmp_path)
+    with pytest.raises(ValueError, match="allow_pickle=True"): D.read_h36m(tmp_path / 'data_3d_h36m.npz')
+    ps = D.read_h36m(tmp_path / 'data_3d_h36m.npz', allow_pickle=True)
+    assert len(ps) == 4 * (12 + 15 + 12) and ps.fps == 50 and len(np.unique(ps.sequence)) == 12
+    assert set(ps.action) == {'Walking', 'Sitting'}
+    # back to world with S1's camera 0 gives the 17 kept joints of the file in mm
+    s1w = ps[(ps.subject == 'S1') & (ps.action == 'Walking')]
+    cams = D.h36m_camera_params('S1')
+    w = camera_to_world(s1w.pose3d[:12], cams['R'][0], cams['t'][0])
+    torch.testing.assert_close(w, torch.as_tensor(pos['S1']['Walking 1'][:, D.H36M_32_TO_17] * 1000), atol=0.05, rtol=0)
+    # detections longer than the mocap are trimmed to it
+    p2 = np.load(tmp_path / 'data_2d_h36m_cpn.npz', allow_pickle=True)['positions_2d'].item()
+    ps2 = D.read_h36m(tmp_path / 'data_3d_h36m.npz', tmp_path / 'data_2d_h36m_cpn.npz', allow_pickle=True)
+    assert len(ps2) == len(ps)
+    torch.testing.assert_close(ps2[s1w.sequence[0] == ps2.sequence].pose2d, torch.as_tensor(p2['S1']['Walking 1'][0][:12]))
+    # 2D shorter than the 3D is an error naming the clip
+    _write_h36m(tmp_path, extra2d=-2)
+    with pytest.raises(ValueError, match=r"S1/Walking 1/camera 0.*\(12, 17, 2\)"):
+        D.read_h36m(tmp_path / 'data_3d_h36m.npz', tmp_path / 'data_2d_h36m_cpn.npz', allow_pickle=True)
+    with pytest.raises(ValueError, match="S7"): D.read_h36m(tmp_path / 'data_3d_h36m.npz', allow_pickle=True, subjects=['S7'])
+
+@pytest.mark.parametrize('reader,fname', [(D.read_3dhp_test, 'test_3dhp.npz'), (D.read_3dpw_test, 'test_3dpw.npz')])
+def test_read_poseaug_test_sets(tmp_path, reader, fname):
+    g = np.random.default_rng(1)
+    p3 = g.normal(0, 0.3, (7, 16, 3)).astype(np.float32); p3[:, 0] = 0
+    p2 = g.uniform(-0.8, 0.8, (7, 16, 2)).astype(np.float32)
+    np.savez(tmp_path / fname, pose3d=p3, pose2d=p2)
+    ps = reader(tmp_path / fname)
+    assert ps.skeleton is H36M16 and len(ps) == 7
+    torch.testing.assert_close(ps.inputs2d(), torch.as_tensor(p2), atol=1e-5, rtol=0)
+    torch.testing.assert_close(ps.targets3d(), torch.as_tensor(p3) * 1000)
+    assert torch.isnan(ps.camera[:, :4]).all()                # intrinsics unknown
+    np.savez(tmp_path / 'bad.npz', pose3d=p3[:, :15], pose2d=p2)
+    with pytest.raises(ValueError, match=r"pose3d.*\(7, 15, 3\).*\(N, 16, 3\)"): reader(tmp_path / 'bad.npz')
+    np.savez(tmp_path / 'bad2.npz', pose3d=p3)
+    with pytest.raises(ValueError, match=r"missing key\(s\) \['pose2d'\]"): reader(tmp_path / 'bad2.npz')
+    np.savez(tmp_path / 'bad3.npz', pose3d=p3, pose2d=p2[:5])
+    with pytest.raises(ValueError, match="7 frames but pose2d 5"): reader(tmp_path / 'bad3.npz')
+
+def test_mocap_wrappers_with_stub(monkeypatch, tmp_path):
+    "read_bvh / read_asf_amc: Y-up positions from posebench.mocap are filmed like from_world(up='y')."
+    X = _walk(10)
+    Xy = X @ D._Y_UP_TO_Z_UP
+    stub = types.SimpleNamespace(bvh_to_h36m17=lambda p: (Xy.numpy(), 60.), asf_amc_to_h36m17=lambda a, m: (Xy.numpy(), 120.))
+    monkeypatch.setitem(sys.modules, 'posebench.mocap', stub)
+    ref = D.from_world(X, 's', 'walk', 0, 60.)
+    ps = D.read_bvh(tmp_path / 'clip.bvh', subject='s', action='walk')
+    assert ps.fps == 60. and len(ps) == 40
+    torch.testing.assert_close(ps.pose3d, ref.pose3d, atol=1e-2, rtol=0)
+    pa = D.read_asf_amc(tmp_path / 'a.asf', tmp_path / 'a.amc')
+    assert pa.fps == 120. and set(pa.subject) == {'a'}
+
+def test_read_bvh_real(cmu_raw):
+    pytest.importorskip('posebench.mocap')
+    ps = D.read_bvh(cmu_raw / '02_01.bvh', action='walk')
+    assert len(ps) > 100 and ps.skeleton is H36M17
+    bl = bone_lengths(ps.pose3d)
+    assert (bl.std(0) < 0.05 * bl.mean(0) + 1).all()          # rigid skeleton: bone lengths constant
+
+def _write_hdm05(path):
+    X = torch.cat([_walk(12), _walk(8, seed=1)]).numpy()
+    np.savez(path, positions=X, subject=np.array(['bd'] * 12 + ['mm'] * 8), action=np.array(['walk'] * 20),
+             clip=np.r_[np.zeros(12), np.ones(8)].astype(np.int32), frame=np.r_[np.arange(12), np.arange(8)], fps=np.float32(30))
+
+def test_load_hdm05_small(tmp_path):
+    _write_hdm05(tmp_path / 'hdm05_h36m17.npz')
+    ps = D.load_hdm05(tmp_path)                                # a folder holding the file works too
+    assert len(ps) == 80 and len(np.unique(ps.sequence)) == 8 and ps.fps == 30
+    tr, te = D.load_benchmark('hdm05', root=tmp_path / 'hdm05_h36m17.npz')
+    assert set(tr.subject) == {'bd'} and list(te) == ['hdm05_mm_tr'] and set(te['hdm05_mm_tr'].subject) == {'mm'}
+    np.savez(tmp_path / 'broken.npz', positions=np.zeros((3, 17, 3)))
+    with pytest.raises(ValueError, match=r"broken\.npz.*missing key\(s\).*'subject'"): D.load_hdm05(tmp_path / 'broken.npz')
+
+def test_load_cmu_small(tmp_path):
+    F = 40
+    X = (_walk(F) @ D._Y_UP_TO_Z_UP).numpy()
+    valid = np.ones(F, bool); valid[20] = False
+    np.savez(tmp_path / 'cmu_h36m17.npz', positions=X, subject=np.array(['cmu02'] * F), action=np.array(['walk'] * F),
+             sequence=np.array(['02_01'] * F), frame_index=np.arange(F), valid=valid, fps=np.float32(120))
+    ps = D.load_cmu(tmp_path / 'cmu_h36m17.npz', fps=30)
+    # every 4th frame: 0, 4, ..., 36 (10 frames); frame 20 is invalid -> 9 frames, cut into two sequences
+    assert len(ps) == 9 * 4 and ps.fps == 30 and len(np.unique(ps.sequence)) == 2 * 4
+    assert len(D.load_cmu(tmp_path / 'cmu_h36m17.npz', fps=120)) == (F - 1) * 4
+    with pytest.raises(ValueError, match="divide"): D.load_cmu(tmp_path / 'cmu_h36m17.npz', fps=50)
+
+def test_real_mocap(hdm05_npz, cmu_npz):
+    h = D.load_hdm05(hdm05_npz)
+    assert set(h.subject) == {'bd', 'bk', 'dg', 'mm', 'tr'} and len(h) == 4 * 17878
+    assert h.pose3d[..., 2].min() > 1000                      # everything in front of the cameras
+    c = D.load_cmu(cmu_npz)
+    assert c.fps == 30 and 4 * 24263 / 4 * 0.95 < len(c) < 4 * 24263 / 4 * 1.05
+    tr, te = D.load_benchmark('cmu', root=cmu_npz)
+    assert set(te['cmu_cmu09_cmu12_cmu14'].action) == set(tr.action) == {'walk', 'run', 'jump'}
+
+def test_load_dataset_errors(monkeypatch, tmp_path):
+    monkeypatch.delenv('POSEBENCH_HDM05', raising=False)
+    with pytest.raises(ValueError, match="POSEBENCH_HDM05.*hdm05_h36m17.npz|hdm05_h36m17.npz.*POSEBENCH_HDM05"):
+        D.load_dataset('hdm05')
+    _write_hdm05(tmp_path / 'h.npz')
+    monkeypatch.setenv('POSEBENCH_HDM05', str(tmp_path / 'h.npz'))
+    assert len(D.load_dataset('hdm05')) == 80
+    with pytest.raises(ValueError, match="unknown dataset 'mnist'"): D.load_dataset('mnist')
+    with pytest.raises(ValueError, match="test set only"): D.load_benchmark('3dhp', root=tmp_path)
+    ps = _ps(20); ps.save(tmp_path / 'mine.npz')
+    tr, te = D.load_benchmark(str(tmp_path / 'mine.npz'), seed=0)
+    (name, t), = te.items()
+    assert len(tr) + len(t) == 20 and not set(tr.subject) & set(t.subject)
+
+# ---------------------------------------------------------------- sampler
+def test_sampler_covers_and_resumes():
+    s = DeviceSampler(103, 10, seed=3)
+    assert len(s) == 11
+    e0 = torch.cat(list(s)); e1 = torch.cat(list(s))
+    assert torch.equal(e0.sort().values, torch.arange(103)) and torch.equal(e1.sort().values, torch.arange(103))
+    assert not torch.equal(e0, e1) and s.epoch == 2
+    ref = DeviceSampler(103, 10, seed=3)
+    full = [b for _ in range(3) for b in ref]
+    run = DeviceSampler(103, 10, seed=3)
+    got = list(run)                                           # epoch 0
+    it = iter(run)
+    for _ in range(4): got.append(next(it))                   # stop in the middle of epoch 1
+    state = run.state_dict()
+    resumed = DeviceSampler(103, 10, seed=3); resumed.load_state_dict(state)
+    got += [b for b in resumed] + [b for b in resumed]
+    assert len(got) == len(full) and all(torch.equal(a, b) for a, b in zip(got, full))
+    d = DeviceSampler(103, 10, drop_last=True, shuffle=False)
+    assert len(d) == 10 and torch.equal(torch.cat(list(d)), torch.arange(100))
+    with pytest.raises(ValueError, match="batch_size"): resumed.load_state_dict({**state, 'batch_size': 7})
+
+# ---------------------------------------------------------------- default data
+def test_default_dataset_deterministic_and_plausible():
+    ps = D.default_dataset()
+    assert ps is D.default_dataset(0)                          # cached
+    assert 30_000 <= len(ps) <= 60_000 and set(ps.subject) == set(D.DEFAULT_SUBJECTS)
+    assert set(ps.action) == set(D.DEFAULT_ACTIONS)
+    X1, _, _ = D._generate(0); X2, _, _ = D._generate(0); X3, _, _ = D._generate(1)
+    assert torch.equal(X1, X2) and not torch.allclose(X1, X3)
+    # bone lengths constant per subject, different between subjects
+    bl = bone_lengths(ps.pose3d)
+    means = []
+    for s in D.DEFAULT_SUBJECTS:
+        b = bl[torch.as_tensor(ps.subject == s)]
+        assert (b.max(0).values - b.min(0).values).max() < 0.05
+        means.append(b[0])
+    assert torch.stack(means).std(0).min() > 1
+    # knees never bend backwards: (thigh x shin) points to the subject's left
+    x = ps.pose3d
+    right = x[:, 1] - x[:, 4]
+    for hip, knee, foot in ((1, 2, 3), (4, 5, 6)):
+        n = torch.linalg.cross(x[:, knee] - x[:, hip], x[:, foot] - x[:, knee])
+        assert ((n * right).sum(-1) / (right.norm(dim=-1) * 1e5) < 1e-3).all()
+    # feet on the floor (jumps leave it, not by more than half a metre)
+    X, _, act = D._generate(0)
+    low = X[..., [3, 6], 2].amin(-1)
+    assert (low >= 79).all() and (low[torch.as_tensor(act != 'jump')] < 150).all() and low.max() < 600
+    # in front of every camera, mostly inside the 1000 x 1000 images
+    assert ps.pose3d[..., 2].min() > 1000
+    inside = ((ps.pose2d >= 0) & (ps.pose2d <= 1000)).all(-1).all(-1).float().mean()
+    assert inside > 0.95
+    tr, te = D.load_benchmark('default')
+    assert set(tr.subject) == {'S1', 'S5', 'S6', 'S7', 'S8'} and set(te['default_S9_S11'].subject) == {'S9', 'S11'}
