@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 from posebench.mocap import (BVH, ASF, AMC, parse_bvh, bvh_world_positions, read_asf, read_amc, asf_amc_world_positions,
-                             bvh_to_h36m17, asf_amc_to_h36m17, y_up_to_z_up, euler_chain, ASF_UNIT_MM, SOURCE_UP)
+                             bvh_to_h36m17, asf_amc_to_h36m17, read_bvh_positions, y_up_to_z_up, euler_chain, ASF_UNIT_MM, SOURCE_UP)
 from posebench.geometry import axis_rotation
 from posebench.skeleton import H36M17
 
@@ -115,6 +115,16 @@ Frame Time: 0.1
     x = bvh_world_positions(parse_bvh(p))[0]
     # root (0,1,0); b = root + Rz(90)(1.5,0,0) = (0,2.5,0); tip = b + Rz(90)(0,1,0) = (-1,2.5,0)
     assert np.allclose(x, [[0, 1, 0], [0, 2.5, 0], [-1, 2.5, 0]], atol=1e-5)
+
+
+def test_bvh_compact_layout_and_read_bvh_positions(small_bvh, tmp_path):
+    "Braces on the declaration line, tabs and CRLF line ends parse the same; `read_bvh_positions` is the short form."
+    compact = BVH_TEXT.replace('\n  {', ' {').replace('\n    {', ' {').replace('\n      {', ' {').replace('  ', '\t')
+    p = _write(tmp_path, 'compact.bvh', compact.replace('\n', '\r\n'))
+    assert 'JOINT upper {' in compact
+    assert np.allclose(bvh_world_positions(parse_bvh(p)), BVH_EXPECTED, atol=1e-5)
+    x, names, parents, fps = read_bvh_positions(small_bvh)
+    assert np.allclose(x, BVH_EXPECTED, atol=1e-5) and names[-1] == 'lowerEnd' and parents.tolist() == [-1, 0, 1, 2] and fps == 100
 
 
 def test_euler_chain_orders():
