@@ -338,3 +338,15 @@ def test_default_dataset_deterministic_and_plausible():
     assert inside > 0.95
     tr, te = D.load_benchmark('default')
     assert set(tr.subject) == {'S1', 'S5', 'S6', 'S7', 'S8'} and set(te['default_S9_S11'].subject) == {'S9', 'S11'}
+
+def test_read_asf_amc_real_matches_hdm05(hdm05_raw, hdm05_npz):
+    "FK of the raw ASF/AMC (every 4th frame) gives the npz clip, filmed by the same cameras (root-centred, mm)."
+    pytest.importorskip('posebench.mocap')
+    a = D.read_asf_amc(hdm05_raw / 'HDM_mm.asf', hdm05_raw / 'HDM_mm_squat1Reps_037_120.amc', action='squat1Reps')
+    assert a.fps == 120 and len(np.unique(a.sequence)) == 4
+    clip = list(np.load(hdm05_npz)['clip_names']).index('HDM_mm_squat1Reps_037_120.amc')
+    h = D.load_hdm05(hdm05_npz)
+    for cam in range(4):
+        hc, ac = h[h.sequence == clip * 4 + cam], a[a.sequence == cam][::4]
+        n = min(len(hc), len(ac))
+        torch.testing.assert_close(hc.targets3d()[:n], ac.targets3d()[:n], atol=0.05, rtol=0)
