@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_models.ipynb #6aedd8ca
 from __future__ import annotations
-import math
+import inspect, math
 import numpy as np
 import torch
 from torch import nn
@@ -293,9 +293,15 @@ class STGCN(nn.Module):
 MODELS = {'simple_baseline': SimpleBaseline, 'videopose': VideoPose, 'semgcn': SemGCN, 'stgcn': STGCN}
 
 def get_model(name: str, skeleton: Skeleton = H36M17, **kw) -> nn.Module:
-    "Build the estimator registered as `name` in `MODELS` for `skeleton`, with size keywords `kw`."
+    "Build the estimator registered as `name` in `MODELS` for `skeleton` (a `Skeleton` or its name), with size keywords `kw`."
     if name not in MODELS:
         raise ValueError(f"get_model: unknown model {name!r}; valid: {sorted(MODELS)}")
+    if isinstance(skeleton, str):
+        from posebench.skeleton import get_skeleton
+        skeleton = get_skeleton(skeleton)
+    valid = [p for p in inspect.signature(MODELS[name]).parameters if p != 'skeleton']
+    bad = [k for k in kw if k not in valid]
+    if bad: raise ValueError(f"get_model: model {name!r} has no option(s) {bad}; valid: {valid}")
     return MODELS[name](skeleton=skeleton, **kw)
 
 # %% ../nbs/05_models.ipynb #5429ac04

@@ -162,3 +162,9 @@ def test_stgcn_midpoint_node():
     net = M.STGCN(H36M16)
     nodes = sorted(sum(net.part_nodes, []))
     assert nodes == list(range(17))
+
+def test_get_model_options():
+    net = M.get_model('simple_baseline', 'h36m16', width=64, blocks=1, dropout=0.25)
+    assert net.skeleton is H36M16 and net.out.in_features == 64 and len(net.blocks) == 1
+    with pytest.raises(ValueError, match='width'): M.get_model('simple_baseline', hidden=64)
+    with pytest.raises(ValueError, match='h36m17'): M.get_model('semgcn', 'h36m15')
