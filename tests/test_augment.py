@@ -140,3 +140,95 @@ def test_inside_image_drops_out_of_view():
     assert inside_image(x, uv, cam).all()
     assert not inside_image(behind, project_pose(behind, cam)[0], cam).any()
     assert xn[..., 0].abs().max() <= 1
+
+
+# ---------------------------------------------------------------- critics, KCS and the recipe
+from posebench.models import KCSCritic, Critic2D, kcs
+from posebench.losses import lsgan_g
+
+
+def test_gradients_reach_augmentor_from_critics():
+    torch.manual_seed(0)
+    x = poses(skel=H36M16)
+    cam = torch.tensor([1150., 1150., 500., 500., 1000., 1000.]).expand(16, 6)
+    aug = Augmentor(H36M16).init_translation(x[:, 0].mean(0))
+    o = aug(x, torch.Generator().manual_seed(0))
+    d3 = KCSCritic(H36M16, parts='part')
+    lsgan_g(d3((o['pose_bl'] - o['pose_bl'][:, :1]) / 1000)).backward(retain_graph=True)
+    g_ba = aug.ba_net.head.weight.grad
+    assert g_ba is not None and g_ba.abs().sum() > 0                       # KCS critic -> BA branch
+    assert aug.r_net.head.weight.grad is None                              # KCS is rotation invariant: no RT path
+    aug.zero_grad()
+    d2 = Critic2D(16, width=100, blocks=1)
+    lsgan_g(d2(project_pose(o['pose'], cam)[1])).backward()
+    for name in ['ba_net', 'bl_net', 'r_net', 't_net']:                    # 2D critic -> every branch
+        w = getattr(aug, name).head.weight.grad
+        assert w is not None and w.abs().sum() > 0, name
+
+
+@pytest.mark.parametrize('part', ['left_arm', 'right_leg', 'torso'])
+def test_part_kcs_invariant_to_bones_outside_part(part):
+    skel = H36M16
+    x = poses(skel=skel)
+    inside = skel.part('kcs', part)
+    g = 0.6 * torch.randn(16, skel.num_bones, 3, generator=torch.Generator().manual_seed(5))
+    g[:, inside] = 0                                                         # BA moves only bones outside the part
+    y, diff = bone_angle_op(x, g, skel)
+    assert diff[:, [b for b in range(skel.num_bones) if b not in inside]].mean() > 0.05
+    assert torch.allclose(kcs(y, skel, part=part), kcs(x, skel, part=part), atol=1e-5)
+    assert not torch.allclose(kcs(y, skel), kcs(x, skel), atol=1e-3)        # the whole-body KCS does change
+    critic = KCSCritic(skel, parts='part', reduce='none').eval()
+    j = critic.part_names.index(part)
+    sx, sy = critic(x), critic(y)
+    assert torch.allclose(sx[:, j], sy[:, j], atol=1e-5)                     # that part's critic path: same score
+    others = [k for k in range(len(critic.part_names)) if k != j]
+    assert not torch.allclose(sx[:, others], sy[:, others], atol=1e-4)
+
+
+@pytest.fixture(scope='module')
+def small_bench():
+    from posebench.data import load_benchmark
+    train, tests = load_benchmark('default')
+    idx = torch.arange(0, len(train), len(train) // 192)[:192].numpy()
+    return train[idx], {k: v[:128] for k, v in tests.items()}
+
+
+def test_train_poseaug_tiny_and_ablations(small_bench, tmp_path):
+    from posebench.models import get_model
+    from posebench.train import TrainConfig
+    from posebench.augment import train_poseaug, PoseAugConfig
+    train, tests = small_bench
+    tcfg = TrainConfig(epochs=2, batch_size=64, progress=False, device='cpu', checkpoint=False)
+    res = train_poseaug(train, tests, 'simple_baseline', PoseAugConfig(pretrain_epochs=1, warmup_epochs=1), tcfg,
+                        model_kwargs={'width': 64}, out_dir=tmp_path)
+    assert (tmp_path / 'metrics.json').exists() and (tmp_path / 'pretrain' / 'metrics.json').exists()
+    h = res['history']
+    assert len(h) == 2 and 'feedback' not in h[0] and 'feedback' in h[1] and h[1]['beta'] >= 3
+    assert {'d3d', 'd2d', 'g_adv3d', 'g_adv2d', 'loss', 'kept'} <= set(h[1])
+    assert math.isfinite(res['tests'][next(iter(tests))]['mpjpe'])
+    assert res['n_params_augmentor'] == sum(p.numel() for p in res.augmentor.parameters())
+    # ablations: only RT, no 3D critic, whole-body KCS
+    net = get_model('simple_baseline', train.skeleton, width=64)
+    r2 = train_poseaug(train, tests, 'simple_baseline', PoseAugConfig(ba=False, bl=False, d3d=False, feedback=False),
+                       tcfg.replace(epochs=1), pretrained=net)
+    assert r2.augmentor.ba_net is None and 'd3d' not in r2['history'][0] and 'ba_diff' not in r2['history'][0]
+    r3 = train_poseaug(train, tests, 'simple_baseline', PoseAugConfig(kcs='whole', d2d=False), tcfg.replace(epochs=1),
+                       pretrained=net)
+    assert 'd3d' in r3['history'][0] and 'd2d' not in r3['history'][0]
+    with pytest.raises(ValueError, match='>= 1'): PoseAugConfig(beta_start=0.5)
+    with pytest.raises(ValueError, match='kcs'): PoseAugConfig(kcs='local')
+
+
+def test_train_poseaug_reports_nan_batch(small_bench):
+    from posebench.models import get_model
+    from posebench.train import TrainConfig
+    from posebench.augment import train_poseaug, PoseAugConfig
+    train, tests = small_bench
+    bad = train[torch.arange(64).numpy()]
+    p = bad.pose3d.clone(); p[5, 13] = p[5, 12]                          # LWrist on LElbow: zero-length bone
+    bad.pose3d = p
+    assert torch.equal(bad.pose3d[5, 13], bad.pose3d[5, 12])
+    with pytest.raises(AugmentationNaNError, match=r'batch 0 of epoch 1.*samples \[5\]'):
+        train_poseaug(bad, tests, 'simple_baseline', PoseAugConfig(),
+                      TrainConfig(epochs=1, batch_size=64, shuffle=False, progress=False, device='cpu'),
+                      pretrained=get_model('simple_baseline', train.skeleton, width=32))
