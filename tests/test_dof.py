@@ -172,3 +172,21 @@ def test_per_group_table_consistent_with_mpjpe():
     assert sum(res['per_group'][k] * sizes[k] for k in sizes) / sum(sizes.values()) == pytest.approx(res['mpjpe'])
     for k, ids in H36M17.part('dof').items():
         assert res['per_group'][k] == pytest.approx(np.mean([res['per_joint'][H36M17.joint_names[j]] for j in ids]))
+
+
+def test_train_dof_recipe_tiny(tmp_path):
+    from posebench.data import load_benchmark
+    from posebench.train import TrainConfig
+    from posebench.dof import train_dof
+    train, tests = load_benchmark('default')
+    train = train.subsample(0.01, seed=0)
+    tests = {k: v.subsample(0.01, seed=0) for k, v in tests.items()}
+    cfg = TrainConfig(epochs=1, batch_size=128, device='cpu', progress=False)
+    r = train_dof(train, tests, 'progressive_attr', cfg, attr_source='gt', width=16, attr_width=16, out_dir=tmp_path)
+    assert r['method'] == 'dof_progressive_attr_gt' and r.model.classifier is None and r.model.net.attributes
+    t = next(iter(r['tests'].values()))
+    assert 'attr_acc' not in t and t['n'] == len(next(iter(tests.values())))
+    assert (tmp_path / 'metrics.json').exists() and (tmp_path / 'checkpoint.pt').exists()
+    assert {'loss', 'loss_3d'} <= set(r['history'][0])
+    with pytest.raises(ValueError, match='variant'):
+        train_dof(train, tests, 'bidirectional', cfg)

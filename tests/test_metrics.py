@@ -132,6 +132,11 @@ def test_tables():
     assert results_table({'A': runs[:2], 'B': runs[2]}) == md
     pj = per_joint_table(runs, test='t', fmt='dataframe')
     assert list(pj.columns.get_level_values(1)) == list(H36M17.joint_names) + ['mean']
+    pm = per_joint_table(runs, test='t', fmt='dataframe', merge_sides=True)
+    pj = runs[2]['tests']['t']['per_joint']
+    assert pm.loc['B', ('t', 'Hip')] == pytest.approx((pj['LHip'] + pj['RHip']) / 2)     # root dropped, sides merged
+    assert pm.loc['B', ('t', 'Wrist')] == pytest.approx((pj['LWrist'] + pj['RWrist']) / 2)
+    assert len(pm.columns) == 10 + 1   # Hip Knee Foot Spine Thorax Nose Head Shoulder Elbow Wrist + mean
     pg = per_group_table(runs, test='t', fmt='dataframe')
     assert pg.loc['B', ('t', 'distal')] == pytest.approx(runs[2]['tests']['t']['per_group']['distal'])
     with pytest.raises(ValueError, match='fmt'): results_table(runs, fmt='html')
