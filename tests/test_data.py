@@ -196,6 +196,11 @@ def test_read_h36m(tmp_path):
     _write_h36m(tmp_path, extra2d=-2)
     with pytest.raises(ValueError, match=r"S1/Walking 1/camera 0.*\(12, 17, 2\)"):
         D.read_h36m(tmp_path / 'data_3d_h36m.npz', tmp_path / 'data_2d_h36m_cpn.npz', allow_pickle=True)
+    # PoseAug's 16-joint 2D files give an H36M16 set
+    p2_16 = {s: {a: [v[:, [j for j in range(17) if j != 9]] for v in cams] for a, cams in acts.items()} for s, acts in p2.items()}
+    np.savez(tmp_path / 'data_2d_h36m_16.npz', positions_2d=p2_16)
+    ps16 = D.read_h36m(tmp_path / 'data_3d_h36m.npz', tmp_path / 'data_2d_h36m_16.npz', allow_pickle=True)
+    assert ps16.skeleton is H36M16 and torch.equal(ps16.pose3d, ps2.with_skeleton(H36M16).pose3d)
     with pytest.raises(ValueError, match="S7"): D.read_h36m(tmp_path / 'data_3d_h36m.npz', allow_pickle=True, subjects=['S7'])
 
 @pytest.mark.parametrize('reader,fname', [(D.read_3dhp_test, 'test_3dhp.npz'), (D.read_3dpw_test, 'test_3dpw.npz')])
