@@ -198,8 +198,9 @@ class AngleRanges:
         if (self.hi < self.lo).any(): raise ValueError("AngleRanges: some hi < lo")
 
     @classmethod
-    def from_poses(cls, poses, actions, skel: Skeleton = H36M17, margin: float = 0., up=(0., -1., 0.)) -> 'AngleRanges':
-        "Ranges from seed poses (N, J, 3) labelled by `actions` (N,); `margin` (radians) widens every range."
+    def from_poses(cls, poses, actions, skel: Skeleton = H36M17, margin: float = 0., up=(0., -1., 0.),
+                   action_names=None) -> 'AngleRanges':
+        "Ranges from seed poses (N, J, 3) labelled by `actions` (N,); `margin` (radians) widens every range; `action_names`: the actions wanted (each needs a seed)."
         x = as_tensor(poses)
         if x.ndim != 3 or x.shape[-2:] != (skel.num_joints, 3):
             raise ValueError(f"AngleRanges.from_poses: seed poses must be (N, {skel.num_joints}, 3) for skeleton {skel.name!r}, "
@@ -209,7 +210,9 @@ class AngleRanges:
         if actions.shape[0] != x.shape[0]:
             raise ValueError(f"AngleRanges.from_poses: {x.shape[0]} seed poses but {actions.shape[0]} action labels")
         if x.shape[0] == 0: raise ValueError("AngleRanges.from_poses: no seed poses (every action needs at least one)")
-        names = sorted(set(actions.tolist()))
+        names = sorted(set(actions.tolist())) if action_names is None else [str(a) for a in action_names]
+        empty = [a for a in names if not (actions == a).any()]
+        if empty: raise ValueError(f"AngleRanges.from_poses: action(s) {empty} have zero seed poses; every action needs at least one")
         xc, _ = canonical_heading(x, skel, up)
         _, ang = inverse_kinematics(_to_camera_up(xc, up), skel)
         lo, hi, counts = [], [], []
