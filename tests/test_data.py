@@ -233,6 +233,9 @@ def test_mocap_wrappers_with_stub(monkeypatch, tmp_path):
     torch.testing.assert_close(ps.pose3d, ref.pose3d, atol=1e-2, rtol=0)
     pa = D.read_asf_amc(tmp_path / 'a.asf', tmp_path / 'a.amc')
     assert pa.fps == 120. and set(pa.subject) == {'a'}
+    # with to_z_up=True the reader gets Z-up positions and must not turn them again
+    stub.bvh_to_h36m17 = lambda p, to_z_up=False: ((X if to_z_up else Xy).numpy(), 60.)
+    torch.testing.assert_close(D.read_bvh(tmp_path / 'c.bvh', to_z_up=True).pose3d, ref.pose3d, atol=1e-2, rtol=0)
 
 def test_read_bvh_real(cmu_raw):
     pytest.importorskip('posebench.mocap')
