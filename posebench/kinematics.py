@@ -98,7 +98,7 @@ def _euler(M):
 
 def inverse_kinematics(pose, skel: Skeleton = H36M17, fallback_weight: float = 1e-3):
     "Bone lengths (..., J-1) and angles (..., J-1, 3) = (α, β, γ) of every bone in its parent bone's frame."
-    x = as_tensor(pose)
+    x = pose if torch.is_tensor(pose) and pose.dtype == torch.float64 else as_tensor(pose)   # float32 unless given float64
     skel.check_pose(x, 'inverse_kinematics pose', dims=(3,))
     dtype = x.dtype
     x = x.double()
@@ -146,7 +146,7 @@ def forward_kinematics_angles(angles, lengths, root=None, skel: Skeleton = H36M1
 # %% ../nbs/09_kinematics.ipynb #25fff5ea
 def canonical_heading(pose, skel: Skeleton = H36M17, up=(0., -1., 0.)):
     "Rotate poses (..., J, 3) about `up` through the root so the hips line (RHip - LHip) points along the reference axis; returns (poses, heading)."
-    x = as_tensor(pose)
+    x = pose if torch.is_tensor(pose) and pose.dtype == torch.float64 else as_tensor(pose)
     u = as_tensor(up).to(x)
     u = u / u.norm()
     ex = torch.tensor([1., 0., 0.], dtype=x.dtype, device=x.device)
@@ -156,7 +156,7 @@ def canonical_heading(pose, skel: Skeleton = H36M17, up=(0., -1., 0.)):
     lat = x[..., skel.index('RHip'), :] - x[..., skel.index('LHip'), :]
     lat = lat - (lat @ u)[..., None] * u
     heading = torch.atan2((torch.linalg.cross(c.expand_as(lat), lat) * u).sum(-1), lat @ c)  # angle from c to the hips line about u
-    R = axis_angle_to_matrix(-heading[..., None] * u)
+    R = axis_angle_to_matrix(-heading[..., None] * u).to(x.dtype)
     r0 = x[..., :1, :]
     return (x - r0) @ R.transpose(-1, -2) + r0, heading
 
@@ -294,7 +294,7 @@ def _up_rotation(up, dtype=torch.float32, device=None):
     v, c = torch.linalg.cross(u, t), (u * t).sum()
     if v.norm() < 1e-9:
         return torch.eye(3, dtype=dtype, device=device) if c > 0 else torch.diag(torch.tensor([1., -1., -1.], dtype=dtype, device=device))
-    return axis_angle_to_matrix(v / v.norm() * torch.atan2(v.norm(), c))
+    return axis_angle_to_matrix(v / v.norm() * torch.atan2(v.norm(), c)).to(dtype)
 
 def _to_camera_up(x, up):
     "Poses whose vertical is `up` rotated (about the origin) so the vertical is (0, -1, 0)."
