@@ -19,6 +19,12 @@ def test_notebook_lookup():
         notebook_path('nope')
 
 
+def test_notebook_dirs_from_environment(tmp_path, monkeypatch):
+    (tmp_path / 'my_exp.ipynb').write_bytes(notebook_path('train_supervised').read_bytes())
+    monkeypatch.setenv('POSEBENCH_NOTEBOOKS', str(tmp_path))
+    assert notebook_path('my_exp') == tmp_path / 'my_exp.ipynb' and 'my_exp' in list_notebooks()
+
+
 def test_parameters_and_types():
     d = notebook_parameters('train_supervised')
     assert d['data'] == 'default' and d['model'] == 'simple_baseline' and isinstance(d['epochs'], int)
