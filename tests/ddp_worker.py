@@ -6,7 +6,8 @@ import json, os, sys
 from pathlib import Path
 import torch
 from posebench.data import load_benchmark
-from posebench.train import TrainConfig, train_supervised
+from torch import nn
+from posebench.train import TrainConfig, Trainer, NonFiniteLossError, train_supervised
 
 out = Path(sys.argv[1])
 train, tests = load_benchmark('default')
@@ -15,6 +16,21 @@ cfg = TrainConfig(epochs=1, batch_size=128, device='cpu', progress=False, seed=0
 res = train_supervised(train[:1024], tests, 'simple_baseline', cfg, model_kwargs=dict(width=64), out_dir=out / 'run')
 w = torch.cat([p.detach().flatten() for p in res.model.parameters()])
 rank = int(os.environ['RANK'])
-(out / f'rank{rank}.json').write_text(json.dumps({'rank': rank, 'world_size': res['world_size'],
+
+# a NaN on rank 1 only (epoch 1, step 2) must stop both processes with the message, not hang rank 0
+torch.manual_seed(0)
+toy = {'x': torch.randn(128, 3), 'y': torch.randn(128, 1)}
+tr = Trainer(TrainConfig(epochs=2, batch_size=16, device='cpu', progress=False, out_dir=str(out / 'nan')),
+             {'model': nn.Linear(3, 1)})
+def step(tr, b, i):
+    x = b['x'] * float('nan') if (rank, tr.epoch, i) == (1, 1, 2) else b['x']
+    loss = (tr.modules['model'](x) - b['y']).pow(2).mean()
+    tr.backward(loss, 'model')
+    return {'loss': loss.detach()}
+try:
+    tr.fit(toy, step); nan_msg = None
+except NonFiniteLossError as e: nan_msg = str(e)
+
+(out / f'rank{rank}.json').write_text(json.dumps({'rank': rank, 'world_size': res['world_size'], 'nan_msg': nan_msg,
                                                    'sum': float(w.double().sum()), 'sq': float(w.double().pow(2).sum()),
                                                    'mpjpe': {k: v['mpjpe'] for k, v in res['tests'].items()}}))

@@ -190,3 +190,8 @@ def test_ddp_torchrun_two_gloo_processes(tmp_path):
     assert {'loss', 'lr', 'epoch'} <= set(saved['history'][0])
     assert saved['tests'].keys() == r0['mpjpe'].keys()
     assert (tmp_path / 'run' / CHECKPOINT).exists() and (tmp_path / 'run' / 'log.csv').exists()
+    assert not list(tmp_path.glob('run/*tmp*'))
+    # a NaN on rank 1 alone stopped both processes at the same step; the epoch-1 checkpoint is kept
+    assert 'at epoch 2, step 2' in r0['nan_msg'] and 'another process' in r0['nan_msg']
+    assert "loss 'model' = nan at epoch 2, step 2" in r1['nan_msg']
+    assert torch.load(tmp_path / 'nan' / CHECKPOINT, weights_only=True)['epoch'] == 1
