@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument('--data-fraction', type=float, default=1.0, help='train on this fraction of the training set')
     d.add_argument('--log-output', action='store_true', help="stream the notebook's output here")
     sub.add_parser('list', help='list the experiment notebooks')
+    from posebench.bench import add_bench_parser
+    add_bench_parser(sub)
     return p
 
 def _cli_parameters(notebook, pairs, device=None) -> dict:
@@ -65,8 +67,15 @@ def main(argv=None) -> int:
     try:
         if args.cmd == 'list':
             print('\n'.join(list_notebooks())); return 0
+        if args.cmd == 'bench':
+            return args.func(args)
         if args.cmd == 'report':
-            results = collect_results(args.dirs)
+            from posebench.bench import is_bench_dir, regenerate_report
+            benches = [d for d in args.dirs if is_bench_dir(d)]
+            for d in benches:   # a bench folder: rebuild its report.md / report.html from the runs
+                print(f"posebench report: {regenerate_report(d)} (and report.html) regenerated")
+            if benches and len(benches) == len(args.dirs): return 0
+            results = collect_results([d for d in args.dirs if d not in benches])
             if not results: print(f"posebench report: no metrics.json under {args.dirs}", file=sys.stderr); return 1
             table = report_table(results, metrics=args.metrics)
             print(table)

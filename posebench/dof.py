@@ -306,7 +306,7 @@ def train_dof(train, tests=None, variant: str = 'progressive', cfg=None,
 
     def step(tr, batch, i):
         m = tr.modules['model']
-        attr = attributes_one_hot(batch['a'], skel) if use_attr else None
+        attr = F.one_hot(batch['a'], 3).float() if use_attr else None   # labels were checked once, no per-step sync
         blocks_, logits = m(batch['x'], attr, return_blocks=True, return_logits=True)
         loss3d = dof_loss({k: v.float() for k, v in blocks_.items()}, batch['y'])
         out = {'loss_3d': loss3d}

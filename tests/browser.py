@@ -18,7 +18,13 @@ def _free_port():
 def jupyter_lab(root: Path, token: str = 'posebench-test'):
     "A JupyterLab server on localhost serving `root`; yields its base URL."
     port = _free_port()
-    env = dict(os.environ, JUPYTER_TOKEN=token, OMP_NUM_THREADS='1')
+    # a private workspace/settings folder: a layout saved by an earlier session must not reopen other notebooks
+    env = dict(os.environ, JUPYTER_TOKEN=token, OMP_NUM_THREADS='1',
+               JUPYTERLAB_WORKSPACES_DIR=str(Path(root) / '.workspaces'),
+               JUPYTERLAB_SETTINGS_DIR=str(Path(root) / '.settings'),
+               # the kernels import this checkout's posebench even when it is not installed
+               PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]),
+                                                         os.environ.get('PYTHONPATH')])))
     log = open(Path(root) / 'jupyterlab.log', 'w')
     proc = subprocess.Popen([sys.executable, '-m', 'jupyter', 'lab', '--no-browser', '--allow-root', f'--port={port}',
                              '--ip=127.0.0.1', f'--ServerApp.root_dir={root}', f'--IdentityProvider.token={token}',
@@ -61,39 +67,45 @@ def run_dashboard(url: str, token: str, notebook: str, shot_dir: Path, timeout_s
                                      args=['--no-sandbox', '--disable-gpu', '--disable-background-networking',
                                            '--use-gl=swiftshader', '--enable-unsafe-swiftshader'])
         page = browser.new_page(viewport={'width': 1500, 'height': 1100})
-        page.goto(f'{url}/lab/tree/{notebook}?token={token}', timeout=timeout_s * 1000)
-        page.wait_for_selector('.jp-Notebook', timeout=timeout_s * 1000)
+        # one fresh workspace per notebook (?reset): only this notebook is open
+        page.goto(f'{url}/lab/workspaces/{stem}/tree/{notebook}?reset&token={token}', timeout=timeout_s * 1000)
+        page.wait_for_selector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook', timeout=timeout_s * 1000)
         # wait for the kernel to be idle, then Run All Cells through the command palette
         page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"], .jp-Toolbar-kernelStatus', timeout=timeout_s * 1000)
         time.sleep(2)
         dialogs = _dismiss_dialogs(page)
-        page.click('.jp-Notebook')
+        page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook').first.click()
         page.keyboard.press('Control+Shift+c')
         page.wait_for_selector('.lm-CommandPalette-input, .jp-CommandPalette input', timeout=20000)
         page.keyboard.type('Run All Cells')
         time.sleep(0.5)
         page.keyboard.press('Enter')
-        page.wait_for_selector('.js-plotly-plot', state='attached', timeout=timeout_s * 1000)
-        # wait until no cell is queued/running ("[*]")
-        t0 = time.time()
+        # wait until every cell ran (no "[*]" prompt), stopping early on a Python error output
+        t0, error = time.time(), None
         while time.time() - t0 < timeout_s:
+            time.sleep(2)
+            err = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]:has-text("Error"), '
+                               '.jp-OutputArea-output:has-text("Traceback")')
+            if err.count(): error = err.first.inner_text()[-3000:]; break
             busy = page.locator('.jp-InputPrompt:has-text("[*]")').count()
-            if busy == 0: break
-            time.sleep(1)
+            if busy == 0 and page.locator('.js-plotly-plot').count(): break
+        if error is None: page.wait_for_selector('.js-plotly-plot', state='attached', timeout=30000)
         time.sleep(3)
         page.screenshot(path=str(shot_dir / f'{stem}.png'), full_page=False)
         moved = False
-        handles = page.locator('.noUi-handle')
+        handles = page.locator('.jp-OutputArea .noUi-handle')
         if handles.count():
-            h = handles.first
-            h.scroll_into_view_if_needed(); h.click()
+            h = handles.last          # the dashboard is the last output; its last slider is the one to move
+            h.scroll_into_view_if_needed(); time.sleep(1)
+            page.screenshot(path=str(shot_dir / f'{stem}.png'), full_page=False)
+            h.focus()
             for _ in range(5): page.keyboard.press('ArrowRight')
             moved = True
             time.sleep(2)
             page.screenshot(path=str(shot_dir / f'{stem}_moved.png'), full_page=False)
         dialogs += _dismiss_dialogs(page)
-        text = page.inner_text('.jp-Notebook')
+        text = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook').first.inner_text()
         n_plots = page.locator('.js-plotly-plot').count()
         browser.close()
-    return {'dialogs': dialogs, 'plots': n_plots, 'traceback': 'Traceback' in text or 'Error' in text.split('\n')[0:0], 'text': text,
+    return {'dialogs': dialogs, 'plots': n_plots, 'text': text, 'error': error,
             'moved': moved, 'screenshot': shot_dir / f'{stem}.png'}
