@@ -15,19 +15,19 @@ __all__ = ['BUDGETS', 'ALIASES', 'SUPERVISED', 'REPRESENTATION_LABELS', 'DOF_LAB
 # %% ../nbs/16_bench.ipynb #d11387dd
 BUDGETS = {
     'quick': {
-        'simple_baseline': dict(epochs=3, train_fraction=0.4, batch_size=256, model_kwargs={'width': 256, 'blocks': 2}),
-        'videopose': dict(epochs=3, train_fraction=0.4, batch_size=256, model_kwargs={'channels': 256, 'blocks': 2}),
-        'semgcn': dict(epochs=3, train_fraction=0.4, batch_size=256, model_kwargs={'hidden': 64, 'blocks': 2}),
-        'stgcn': dict(epochs=3, train_fraction=0.4, batch_size=256,
+        'simple_baseline': dict(epochs=10, train_fraction=1.0, batch_size=256, model_kwargs={'width': 256, 'blocks': 2}),
+        'videopose': dict(epochs=10, train_fraction=1.0, batch_size=256, model_kwargs={'channels': 256, 'blocks': 2}),
+        'semgcn': dict(epochs=6, train_fraction=1.0, batch_size=256, model_kwargs={'hidden': 64, 'blocks': 2}),
+        'stgcn': dict(epochs=5, train_fraction=0.6, batch_size=256,
                       model_kwargs={'channels': [32, 32, 64], 'part_channels': 128}),
-        'poseaug': dict(epochs=2, pretrain_epochs=1, train_fraction=0.25, batch_size=256,
+        'poseaug': dict(epochs=6, pretrain_epochs=3, train_fraction=0.5, batch_size=256,
                         model_kwargs={'width': 256, 'blocks': 2}, view_samples=500),
-        'posegu': dict(epochs=3, train_fraction=0.4, batch_size=256, n_generated=20000,
+        'posegu': dict(epochs=10, train_fraction=1.0, batch_size=256, n_generated=50000,
                        model_kwargs={'width': 256, 'blocks': 2}),
-        'svmac': dict(epochs=3, train_fraction=0.4, batch_size=256, width=256, critic_width=256),
-        'representations': dict(epochs=3, train_fraction=0.4, batch_size=256, width=256, critic_width=256,
+        'svmac': dict(epochs=8, train_fraction=1.0, batch_size=256, width=256, critic_width=256),
+        'representations': dict(epochs=5, train_fraction=0.5, batch_size=256, width=256, critic_width=256,
                                 sensitivity_samples=0),
-        'dof': dict(epochs=3, train_fraction=0.4, batch_size=256, width=128),
+        'dof': dict(epochs=10, train_fraction=1.0, batch_size=256, width=128),
     },
     'full': {
         'simple_baseline': dict(epochs=200, batch_size=64, lr=1e-3, model_kwargs={'width': 1024, 'blocks': 2}),
@@ -85,7 +85,7 @@ def bench_jobs(cross_train: str | None = None) -> list[Job]:
              for n in (1, 2)]
     jobs.append(Job('hardy', 'train_representations', 'representations', {'representation': 'all'},
                     {f'Hardy {lab}': (f'hardy_{r}', f'hardy_{r}') for r, lab in REPRESENTATION_LABELS.items()}))
-    jobs += [Job(f'dof_{v}', 'train_dof', 'dof', {'variants': [v], 'compare': None}, {lab: (f'dof_{v}', None)})
+    jobs += [Job(f'dof_{v}', 'train_dof', 'dof', {'variants': [v], 'compare': ''}, {lab: (f'dof_{v}', None)})
              for v, lab in DOF_LABELS.items()]
     if cross_train:
         lab = f'SimpleBaseline [train {cross_train}]'
@@ -399,7 +399,10 @@ def claims_markdown(claims: list[dict]) -> str:
 def load_runs(out) -> tuple[list[dict], list[dict]]:
     "(bench rows of all finished runs, one record per run: ok or failed) found under out/runs."
     rows, runs = [], []
-    for f in sorted(Path(out).glob('runs/*/seed*/')):
+    order = {}   # the bench's own job order (supervised, PoseAug, PoseGU, SVMAC, Hardy, DOF, cross jobs); others last
+    for j in bench_jobs('default') + bench_jobs('hdm05'): order.setdefault(j.name, len(order))
+    def key(f): return (order.get(f.parent.name, len(order)), f.parent.name, f.name)
+    for f in sorted(Path(out).glob('runs/*/seed*/'), key=key):
         ok, err = f / 'bench.json', f / 'error.json'
         rec = None
         if ok.is_file():

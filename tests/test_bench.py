@@ -128,6 +128,16 @@ def test_bench_parameters_and_jobs():
         bench_parameters(jobs['videopose'], d, {'data': 'default'}, 'huge')
 
 
+@pytest.mark.parametrize('budget', ['quick', 'full'])
+def test_every_job_passes_its_notebooks_parameter_check(budget):
+    "Each real job's parameters have the types its experiment notebook declares (what run_notebook checks first)."
+    from posebench.experiments import notebook_parameters, check_parameters
+    for job in bench_jobs('default'):
+        defaults = notebook_parameters(job.notebook)
+        params, _ = bench_parameters(job, defaults, {'data': 'hdm05+/x/d.npz', 'root': '/x/h.npz'}, budget, 1, 'cpu')
+        check_parameters(params, defaults, job.notebook)   # raises ValueError naming the parameter
+
+
 def test_select_results_by_method_name(tmp_path):
     (tmp_path / 'simple_baseline' / 'poseaug').mkdir(parents=True)
     base = {'method': 'simple_baseline', 'tests': {'t': {'mpjpe': 1.}}}
