@@ -1,5 +1,6 @@
 """Setup for posebench; metadata and requirements are read from settings.ini (nbdev 2 layout)."""
 from configparser import ConfigParser
+from glob import glob
 import setuptools
 
 cfg = ConfigParser(delimiters=['='])
@@ -28,6 +29,8 @@ setuptools.setup(
     packages=setuptools.find_packages(include=['posebench', 'posebench.*']),
     include_package_data=True,
     package_data={'posebench': ['assets/*']},
+    # the experiment notebooks, found by posebench.experiments in <prefix>/share/posebench/experiments
+    data_files=[('share/posebench/experiments', sorted(glob('nbs/experiments/*.ipynb')))],
     install_requires=requirements,
     extras_require={'dev': dev_requirements},
     dependency_links=cfg.get('dep_links', '').split(),
