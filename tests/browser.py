@@ -91,18 +91,27 @@ def run_dashboard(url: str, token: str, notebook: str, shot_dir: Path, timeout_s
             if busy == 0 and page.locator('.js-plotly-plot').count(): break
         if error is None: page.wait_for_selector('.js-plotly-plot', state='attached', timeout=30000)
         time.sleep(3)
-        page.screenshot(path=str(shot_dir / f'{stem}.png'), full_page=False)
+        for b in page.locator('.jp-Notification-Toast-Close, .jp-toast-button:has-text("No")').all():
+            try: b.click(timeout=2000)           # the "notified about Jupyter news?" toast covers the figures
+            except Exception: pass
+        page.screenshot(path=str(shot_dir / f'{stem}_page.png'), full_page=False)
+        # the dashboard: the last output holding a plotly figure, captured as an element
+        dash = page.locator('.jp-OutputArea-output:has(.js-plotly-plot)').last
+        def shot(name):
+            if dash.count():
+                dash.scroll_into_view_if_needed(); time.sleep(1); dash.screenshot(path=str(shot_dir / name))
+            else: page.screenshot(path=str(shot_dir / name), full_page=False)
+        shot(f'{stem}.png')
         moved = False
         handles = page.locator('.jp-OutputArea .noUi-handle')
         if handles.count():
             h = handles.last          # the dashboard is the last output; its last slider is the one to move
             h.scroll_into_view_if_needed(); time.sleep(1)
-            page.screenshot(path=str(shot_dir / f'{stem}.png'), full_page=False)
             h.focus()
             for _ in range(5): page.keyboard.press('ArrowRight')
             moved = True
             time.sleep(2)
-            page.screenshot(path=str(shot_dir / f'{stem}_moved.png'), full_page=False)
+            shot(f'{stem}_moved.png')
         dialogs += _dismiss_dialogs(page)
         text = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook').first.inner_text()
         n_plots = page.locator('.js-plotly-plot').count()
