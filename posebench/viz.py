@@ -196,20 +196,21 @@ def scale_keypoint(poses2d, joint: int, sx: float = 0.0, sy: float = 0.0, root: 
     x[..., joint, :] = x[..., root, :] + off * torch.tensor([1 + sx, 1 + sy], dtype=x.dtype, device=x.device)
     return x
 
-def sensitivity_heatmap(matrix, skel: Skeleton = H36M17, title: str = '', widget: bool = False):
+def sensitivity_heatmap(matrix, skel: Skeleton = H36M17, title: str = '', widget: bool = False, unit: str = 'mm'):
     "Plotly heat-map of a joints × joints sensitivity matrix (rows: moved 2D key point, columns: 3D joint)."
     import plotly.graph_objects as go
     m = as_tensor(matrix).detach().cpu().numpy()
     names = list(skel.joint_names)
     fig = (go.FigureWidget if widget else go.Figure)(go.Heatmap(z=m, x=names, y=names, colorscale='Viridis',
-                                                               colorbar=dict(title='mm')))
+                                                               colorbar=dict(title=unit)))
     fig.update_layout(title=title, xaxis_title='predicted 3D joint', yaxis_title='moved 2D key point',
                       height=420, width=460, margin=dict(l=0, r=0, t=30, b=0), yaxis=dict(autorange='reversed'))
     return fig
 
 class SensitivityProbe:
     "Widget: move one 2D key point with sliders and watch a lifter's 3D prediction; heat-maps of two lifters' sensitivity."
-    def __init__(self, lifters: dict, poses2d, skel: Skeleton = H36M17, matrices: dict = None, scale_mm: float = 1000.0):
+    def __init__(self, lifters: dict, poses2d, skel: Skeleton = H36M17, matrices: dict = None, scale_mm: float = 1000.0,
+                 unit: str = 'mm'):  # unit of the `matrices` (e.g. 'max-normalised units' for Hardy lifters)
         import ipywidgets as W
         import plotly.graph_objects as go
         if not lifters: raise ValueError("lifters: give at least one {name: callable}")
@@ -230,7 +231,7 @@ class SensitivityProbe:
         self.fig2d.update_layout(height=420, width=360, title='2D input', margin=dict(l=0, r=0, t=30, b=0),
                                  yaxis=dict(scaleanchor='x', scaleratio=1))
         for w in (self.model, self.pose, self.joint, self.sx, self.sy): w.observe(lambda ch: self.update(), 'value')
-        heat = [sensitivity_heatmap(m, skel, title=n, widget=True) for n, m in (matrices or {}).items()]
+        heat = [sensitivity_heatmap(m, skel, title=n, widget=True, unit=unit) for n, m in (matrices or {}).items()]
         self.heatmaps = heat
         self.update()
         self.widget = W.VBox([W.HBox([self.model, self.joint, self.pose]), W.HBox([self.sx, self.sy, self.timing]),

@@ -53,6 +53,14 @@ def test_probe_moves_the_prediction(poses):
     x0 = probe.poses2d[0]
     assert np.isclose(moved, float(x0[0, 0] + 1.5 * (x0[16, 0] - x0[0, 0])), atol=1e-5)
 
+
+def test_probe_heatmaps_carry_the_matrices_and_their_unit(poses):
+    net = get_model('simple_baseline').eval()
+    M = torch.rand(17, 17)
+    probe = viz.SensitivityProbe({'sb': net}, poses.inputs2d()[:4], H36M17, matrices={'sb': M}, unit='lifter units')
+    (h,) = probe.heatmaps
+    assert np.allclose(np.array(h.data[0].z), M.numpy()) and h.data[0].colorbar.title.text == 'lifter units'
+
 def test_scale_keypoint_only_moves_that_joint():
     x = torch.randn(4, 17, 2)
     y = viz.scale_keypoint(x, 3, 0.5, -0.95)
