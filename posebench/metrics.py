@@ -241,6 +241,16 @@ def _merge_sides(values: dict, skeleton: Skeleton) -> dict:
         out.setdefault(n[1:] if n in sided else n, []).append(v)
     return {k: float(np.mean(v)) for k, v in out.items()}
 
+def _breakdown_table(results, get, test, fmt, digits, what):
+    "Table of the columns `get(test_dict)` returns, for one test set (`test`) or all; headers drop a single test's name."
+    mean, std, cnt = _collect(results, get)
+    if test is not None:
+        keep = [c for c in mean.columns if c[0] == test]
+        if not keep: raise ValueError(f"{what}: no test set {test!r} in the results")
+        mean, std, cnt = mean[keep], std[keep], cnt[keep]
+    single = len({c[0] for c in mean.columns}) == 1
+    return _render(mean, std, cnt, fmt, digits, lambda c: c[1] if single else f"{c[0]} {c[1]}")
+
 def per_joint_table(results, test: str = None, fmt: str = 'markdown', digits: int = 1, merge_sides: bool = False,
                     skeleton: Skeleton = H36M17):
     "Per-joint protocol-1 error (mm): rows = methods, columns = joints (+ mean) of test set `test` (default: all tests)."
@@ -248,26 +258,14 @@ def per_joint_table(results, test: str = None, fmt: str = 'markdown', digits: in
         pj = d.get('per_joint') or {}
         if pj and merge_sides: pj = _merge_sides(pj, skeleton)  # the DOF paper's Table 6 layout
         return {**pj, 'mean': d.get('mpjpe')} if pj else {}
-    mean, std, cnt = _collect(results, get)
-    if test is not None:
-        keep = [c for c in mean.columns if c[0] == test]
-        if not keep: raise ValueError(f"per_joint_table: no test set {test!r} in the results")
-        mean, std, cnt = mean[keep], std[keep], cnt[keep]
-    single = len({c[0] for c in mean.columns}) == 1
-    return _render(mean, std, cnt, fmt, digits, lambda c: c[1] if single else f"{c[0]} {c[1]}")
+    return _breakdown_table(results, get, test, fmt, digits, 'per_joint_table')
 
 def per_group_table(results, test: str = None, fmt: str = 'markdown', digits: int = 1):
     "Per-DOF-group protocol-1 error (mm): rows = methods, columns = torso / proximal / distal (+ mean) per test set."
     def get(d):
         pg = d.get('per_group') or {}
         return {**pg, 'mean': d.get('mpjpe')} if pg else {}
-    mean, std, cnt = _collect(results, get)
-    if test is not None:
-        keep = [c for c in mean.columns if c[0] == test]
-        if not keep: raise ValueError(f"per_group_table: no test set {test!r} in the results")
-        mean, std, cnt = mean[keep], std[keep], cnt[keep]
-    single = len({c[0] for c in mean.columns}) == 1
-    return _render(mean, std, cnt, fmt, digits, lambda c: c[1] if single else f"{c[0]} {c[1]}")
+    return _breakdown_table(results, get, test, fmt, digits, 'per_group_table')
 
 # %% ../nbs/02_metrics.ipynb #7be37edb
 def joint_std_table(pose3d_mm, skeleton: Skeleton = H36M17, merge_sides: bool = False, root: int = 0) -> dict:
