@@ -10,10 +10,11 @@ import torch
 from .skeleton import Skeleton, H36M17
 
 # %% auto #0
-__all__ = ['as_tensor', 'axis_rotation', 'euler_to_matrix', 'matrix_to_euler', 'axis_angle_to_matrix', 'matrix_to_axis_angle',
-           'random_rotation', 'quaternion_to_matrix', 'joints_to_bones', 'bones_to_joints', 'bone_lengths',
-           'root_centre', 'forward_kinematics', 'world_to_camera', 'camera_to_world', 'project', 'project_weak',
-           'look_at', 'normalize_screen', 'denormalize_screen', 'procrustes']
+__all__ = ['MM_PER_M', 'as_tensor', 'axis_rotation', 'euler_to_matrix', 'matrix_to_euler', 'axis_angle_to_matrix',
+           'matrix_to_axis_angle', 'random_rotation', 'quaternion_to_matrix', 'joints_to_bones', 'bones_to_joints',
+           'bone_lengths', 'root_centre', 'mm_to_m', 'm_to_mm', 'forward_kinematics', 'world_to_camera',
+           'camera_to_world', 'project', 'project_weak', 'look_at', 'normalize_screen', 'denormalize_screen',
+           'procrustes']
 
 # %% ../nbs/01_geometry.ipynb #2d92d51f
 def as_tensor(x, dtype=torch.float32, device=None) -> torch.Tensor:
@@ -110,6 +111,17 @@ def root_centre(x, root: int = 0) -> torch.Tensor:
     "Subtract the root joint from every joint."
     x = as_tensor(x)
     return x - x[..., root:root + 1, :]
+
+# %% ../nbs/01_geometry.ipynb #72293ebd
+MM_PER_M = 1000.0   # millimetres in a metre
+
+def mm_to_m(x):
+    "Millimetres -> metres (tensor or array, any shape)."
+    return x / MM_PER_M
+
+def m_to_mm(x):
+    "Metres -> millimetres (tensor or array, any shape); the inverse of `mm_to_m`."
+    return x * MM_PER_M
 
 # %% ../nbs/01_geometry.ipynb #2565947a
 def forward_kinematics(local_rot, offsets, parents, root_pos=None, root_rot=None, own_rotation: bool = True):
