@@ -160,7 +160,9 @@ def evaluate_poses(pred_mm, gt_mm, skeleton: Skeleton = H36M17, actions=None, al
 
 # %% ../nbs/02_metrics.ipynb #a7fd9ee3
 def _group_runs(results) -> dict:
-    "{method: [results dicts]} from a dict method -> results (or list of results) or a list of results dicts."
+    "{method: [results dicts]} from a dict method -> results (or list of results) or a list of results dicts / RunResults."
+    if hasattr(results, 'to_dict'): results = [results]
+    if isinstance(results, (list, tuple)): results = [r.to_dict() if hasattr(r, 'to_dict') else r for r in results]
     if isinstance(results, dict) and 'tests' in results: results = [results]
     if isinstance(results, (list, tuple)):
         out = {}
@@ -173,6 +175,7 @@ def _group_runs(results) -> dict:
         out = {}
         for m, r in results.items():
             runs = list(r) if isinstance(r, (list, tuple)) else [r]
+            runs = [x.to_dict() if hasattr(x, 'to_dict') else x for x in runs]
             for r_ in runs:
                 if not isinstance(r_, dict) or 'tests' not in r_:
                     raise ValueError(f"results_table: results[{m!r}] is not a results dict with a 'tests' key")

@@ -4,18 +4,18 @@
 
 # %% ../nbs/05_models.ipynb #6aedd8ca
 from __future__ import annotations
-import inspect, math
+import importlib, inspect, math
 import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .skeleton import Skeleton, H36M17, H36M16
+from .skeleton import Skeleton, H36M17, H36M16, get_skeleton
 from .geometry import joints_to_bones
 
 # %% auto #0
-__all__ = ['MODELS', 'count_parameters', 'ResidualBlock', 'SimpleBaseline', 'VideoPose', 'skeleton_adjacency',
-           'spatial_partition', 'SemGraphConv', 'NonLocal', 'SemGCN', 'STGCN', 'get_model', 'kcs', 'Critic2D',
-           'KCSCritic']
+__all__ = ['MODELS', 'REGISTRY', 'count_parameters', 'ResidualBlock', 'SimpleBaseline', 'VideoPose', 'skeleton_adjacency',
+           'spatial_partition', 'SemGraphConv', 'NonLocal', 'SemGCN', 'STGCN', 'register_model', 'model_class',
+           'get_model', 'kcs', 'Critic2D', 'KCSCritic']
 
 # %% ../nbs/05_models.ipynb #d9549dea
 def _check_input(x, skel: Skeleton, what: str, dims: int = 2):
@@ -290,19 +290,39 @@ class STGCN(nn.Module):
         return y - y[:, :1]
 
 # %% ../nbs/05_models.ipynb #14998bd8
-MODELS = {'simple_baseline': SimpleBaseline, 'videopose': VideoPose, 'semgcn': SemGCN, 'stgcn': STGCN}
+MODELS = {'simple_baseline': SimpleBaseline, 'videopose': VideoPose, 'semgcn': SemGCN, 'stgcn': STGCN}  # estimators
+
+REGISTRY = {**MODELS,
+            'critic2d': 'posebench.models:Critic2D', 'kcs_critic': 'posebench.models:KCSCritic',
+            'svmac_generator': 'posebench.unsupervised:SVMACGenerator',
+            'hardy_lifter': 'posebench.unsupervised:RepresentationLifter',
+            'dof_lifter': 'posebench.dof:DOFLifter', 'augmentor': 'posebench.augment:Augmentor'}
+
+def register_model(name: str, target):
+    "Add a network class (or a `'module:Class'` string) to `REGISTRY` under `name`."
+    if not isinstance(name, str) or not name: raise ValueError(f"register_model: name must be a non-empty string, got {name!r}")
+    REGISTRY[name] = target
+
+def model_class(name: str) -> type:
+    "The class registered as `name` (resolving a `'module:Class'` entry)."
+    if name not in REGISTRY: raise ValueError(f"unknown model {name!r}; valid: {sorted(REGISTRY)}")
+    target = REGISTRY[name]
+    if isinstance(target, str):
+        mod, _, attr = target.partition(':')
+        target = getattr(importlib.import_module(mod), attr)
+    return target
 
 def get_model(name: str, skeleton: Skeleton = H36M17, **kw) -> nn.Module:
-    "Build the estimator registered as `name` in `MODELS` for `skeleton` (a `Skeleton` or its name), with size keywords `kw`."
-    if name not in MODELS:
-        raise ValueError(f"get_model: unknown model {name!r}; valid: {sorted(MODELS)}")
-    if isinstance(skeleton, str):
-        from posebench.skeleton import get_skeleton
-        skeleton = get_skeleton(skeleton)
-    valid = [p for p in inspect.signature(MODELS[name]).parameters if p != 'skeleton']
+    "Build the network registered as `name` for `skeleton` (a `Skeleton` or its name), with keywords `kw`."
+    cls = model_class(name)
+    if isinstance(skeleton, str): skeleton = get_skeleton(skeleton)
+    params = inspect.signature(cls).parameters
+    valid = [p for p in params if p not in ('skeleton', 'num_joints')]
     bad = [k for k in kw if k not in valid]
     if bad: raise ValueError(f"get_model: model {name!r} has no option(s) {bad}; valid: {valid}")
-    return MODELS[name](skeleton=skeleton, **kw)
+    if 'skeleton' in params: kw['skeleton'] = skeleton
+    elif 'num_joints' in params: kw['num_joints'] = skeleton.num_joints
+    return cls(**kw)
 
 # %% ../nbs/05_models.ipynb #5429ac04
 def _unit_bones(x3d, skeleton: Skeleton, eps: float = 1e-12):
