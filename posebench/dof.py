@@ -12,12 +12,17 @@ from torch import nn
 import torch.nn.functional as F
 from .skeleton import Skeleton, H36M17
 from .geometry import as_tensor
+from dataclasses import dataclass
 from .models import ResidualBlock, count_parameters
+from .geometry import m_to_mm
+from .train import TrainConfig
+from .recipe import Recipe, RunResult, run, predict_batches, eval_mode
 
 # %% auto #0
-__all__ = ['TORSO_PLANE_JOINTS', 'ATTR_CLASSES', 'DOF_VARIANTS', 'attribute_joints', 'torso_plane', 'PoseAttributes',
-           'pose_attributes', 'attributes_one_hot', 'GroupRegressor', 'DOFNet', 'dof_loss', 'AttributeClassifier',
-           'attribute_loss', 'DOFLifter', 'predict_dof', 'attribute_accuracy', 'evaluate_dof', 'train_dof']
+__all__ = ['TORSO_PLANE_JOINTS', 'ATTR_CLASSES', 'DOF_VARIANTS', 'ATTR_SOURCES', 'attribute_joints', 'torso_plane',
+           'PoseAttributes', 'pose_attributes', 'attributes_one_hot', 'GroupRegressor', 'DOFNet', 'dof_loss',
+           'AttributeClassifier', 'attribute_loss', 'DOFLifter', 'attribute_labels', 'corrupt_labels', 'DOFOptions',
+           'DOFRecipe', 'attribute_accuracy', 'train_dof']
 
 # %% ../nbs/13_dof.ipynb #03bb44e8
 TORSO_PLANE_JOINTS = ('LShoulder', 'RShoulder', 'LHip', 'RHip', 'Hip')  # shoulders, hips and pelvis (the root)
@@ -209,7 +214,7 @@ class DOFLifter(nn.Module):
         if variant not in DOF_VARIANTS:
             raise ValueError(f"DOFLifter: variant must be one of {DOF_VARIANTS}, got {variant!r}")
         if attr_source not in ('gt', 'pred', 'none'):
-            raise ValueError(f"DOFLifter: attr_source must be 'gt', 'pred' or 'none', got {attr_source!r}")
+            raise ValueError(f"DOFLifter: attr_source must be 'gt' (attributes given), 'pred' or 'none', got {attr_source!r}")
         uses_attr = variant == 'progressive_attr' and attr_source != 'none'
         self.variant, self.attr_source = variant, attr_source if uses_attr else 'none'
         self.skeleton = skeleton
@@ -230,112 +235,107 @@ class DOFLifter(nn.Module):
 DOF_VARIANTS = ('baseline', 'progressive', 'progressive_attr')
 
 # %% ../nbs/13_dof.ipynb #f8513def
-@torch.no_grad()
-def predict_dof(model: DOFLifter, x2d, attr=None, batch_size: int = 4096, device=None) -> torch.Tensor:
-    "Root-relative predictions (N, J, 3) of a `DOFLifter` in batches on the CPU (attr: (N, A, 3) when needed)."
-    device = torch.device(device) if device is not None else next(model.parameters()).device
-    was = model.training; model.eval()
-    try:
-        out = [model(x2d[i:i + batch_size].to(device),
-                     None if attr is None else attr[i:i + batch_size].to(device)).float().cpu()
-               for i in range(0, len(x2d), batch_size)]
-    finally: model.train(was)
-    return torch.cat(out) if out else x2d.new_zeros(0, x2d.shape[1], 3)
+def attribute_labels(poseset, threshold: float = 50.) -> torch.Tensor:
+    "Ground-truth attribute labels (N, A) of a PoseSet's 3D poses (degenerate torsos get the fallback plane)."
+    return pose_attributes(poseset.pose3d, poseset.skeleton, threshold, degenerate='fallback').label
 
+def corrupt_labels(label, accuracy: float, generator: torch.Generator) -> torch.Tensor:
+    "Replace each label by one of the two other classes with probability 1 − `accuracy` (a stand-in for image evidence)."
+    if not 0 <= accuracy <= 1: raise ValueError(f"corrupt_labels: accuracy must be in [0, 1], got {accuracy}")
+    wrong = torch.rand(label.shape, generator=generator, device=generator.device).to(label.device) >= accuracy
+    shift = 1 + torch.randint(0, 2, label.shape, generator=generator, device=generator.device).to(label.device)
+    return torch.where(wrong, (label + shift) % 3, label)
+
+# %% ../nbs/13_dof.ipynb #d6dd85b4
+ATTR_SOURCES = ('pred', 'gt', 'noisy_gt', 'none')
+
+@dataclass
+class DOFOptions:
+    "The DOF recipe's settings."
+    variant: str = 'progressive'    # 'baseline' | 'progressive' | 'progressive_attr'
+    attr_source: str = 'noisy_gt'   # attributes fed to the 3D network: see the table above
+    attr_accuracy: float = 0.84     # accuracy of the corrupted ground truth ('noisy_gt'); the paper's classifier: ~84 %
+    threshold: float = 50.          # on-plane threshold of the attributes (mm)
+    width: int = 512                # width of each group regressor
+    blocks: int = 1                 # residual blocks per group regressor (the baseline gets twice as many)
+    dropout: float = 0.25
+    attr_width: int = 256           # width of the 2D attribute classifier ('pred')
+    attr_weight: float = 1.         # weight of the attribute cross-entropy (eq. 2)
+
+    def __post_init__(self):
+        if self.variant not in DOF_VARIANTS: raise ValueError(f"DOFOptions.variant: expected one of {DOF_VARIANTS}, got {self.variant!r}")
+        if self.attr_source not in ATTR_SOURCES:
+            raise ValueError(f"DOFOptions.attr_source: expected one of {ATTR_SOURCES}, got {self.attr_source!r}")
+        if not 0 <= self.attr_accuracy <= 1: raise ValueError(f"DOFOptions.attr_accuracy: expected [0, 1], got {self.attr_accuracy}")
+
+# %% ../nbs/13_dof.ipynb #b9a08f21
+class DOFRecipe(Recipe):
+    "Wang et al.'s progressive bi-directional network (with pose attributes from the chosen source) on the one runner."
+    name, Options = 'dof', DOFOptions
+
+    @property
+    def uses_attr(self) -> bool: return self.opt.variant == 'progressive_attr' and self.opt.attr_source != 'none'
+
+    def method_name(self) -> str:
+        return f"dof_{self.opt.variant}" + (f"[{self.opt.attr_source}]" if self.uses_attr else '')
+
+    def networks(self, train) -> dict:
+        o = self.opt
+        src = {'noisy_gt': 'gt'}.get(o.attr_source, o.attr_source)   # the network takes given attributes either way
+        return {'model': ('dof_lifter', dict(variant=o.variant, attr_source=src, width=o.width, blocks=o.blocks,
+                                             dropout=o.dropout, attr_width=o.attr_width))}
+
+    def data(self, train, cfg):
+        return {**super().data(train, cfg), 'a': attribute_labels(train, self.opt.threshold)}
+
+    def setup(self, trainer, train):
+        self.rng = torch.Generator(device=trainer.device).manual_seed(trainer.cfg.seed + 31)
+
+    def _given(self, label, generator) -> torch.Tensor:
+        "One-hot attributes the 3D network is given for ground-truth `label` (corrupted for 'noisy_gt')."
+        if self.opt.attr_source == 'noisy_gt': label = corrupt_labels(label, self.opt.attr_accuracy, generator)
+        return F.one_hot(label, 3).float()
+
+    def step(self, tr, batch, i) -> dict:
+        m, o = tr.modules['model'], self.opt
+        clf = self.modules['model'].classifier is not None
+        attr = self._given(batch['a'], self.rng) if self.uses_attr and o.attr_source != 'pred' else None
+        blocks_, logits = m(batch['x'], attr, return_blocks=True, return_logits=True)  # 'pred': its own softmax
+        loss3d = dof_loss({k: v.float() for k, v in blocks_.items()}, batch['y'])
+        out, loss = {'loss_3d': loss3d}, loss3d
+        if clf:
+            la = attribute_loss(logits.float(), batch['a'])
+            loss = loss + o.attr_weight * la
+            out.update(loss_attr=la, attr_acc=(logits.argmax(-1) == batch['a']).float().mean() * 100)
+        tr.backward(loss, 'model')
+        return {'loss': loss, **out}
+
+    def predict_mm(self, poseset) -> torch.Tensor:
+        net, x = self.modules['model'], poseset.inputs2d().float()
+        attr = None
+        if self.uses_attr and self.opt.attr_source != 'pred':    # the same corruption every time it is asked
+            attr = self._given(attribute_labels(poseset, self.opt.threshold), torch.Generator().manual_seed(12345))
+        with eval_mode(net): return m_to_mm(predict_batches(net, (x, attr), self.device))
+
+    def extra_metrics(self, poseset) -> dict:
+        return attribute_accuracy(self.modules['model'], poseset, self.opt.threshold, device=self.device)
+
+# %% ../nbs/13_dof.ipynb #590f9cfd
 @torch.no_grad()
-def attribute_accuracy(model: DOFLifter, poseset, threshold: float = 50., batch_size: int = 4096) -> dict:
-    "Accuracy (%) of the attribute classifier on `poseset`: {'attr_acc': float, 'attr_acc_per_joint': {name: float}}."
+def attribute_accuracy(model: DOFLifter, poseset, threshold: float = 50., device='cpu') -> dict:
+    "Accuracy (%) of the 2D attribute classifier on `poseset`: {'attr_acc': float, 'attr_acc_per_joint': {...}} ({} without one)."
     if model.classifier is None: return {}
-    device = next(model.parameters()).device
-    lab = pose_attributes(poseset.pose3d, poseset.skeleton, threshold, degenerate='fallback').label
-    x = poseset.inputs2d().float()
-    was = model.training; model.eval()
-    try: pred = torch.cat([model.classifier(x[i:i + batch_size].to(device)).argmax(-1).cpu()
-                           for i in range(0, len(x), batch_size)])
-    finally: model.train(was)
+    lab = attribute_labels(poseset, threshold)
+    with eval_mode(model):
+        pred = predict_batches(lambda x: model.classifier(x).argmax(-1).float()[..., None].expand(-1, -1, 3),
+                               poseset.inputs2d().float(), device)[..., 0].long()
     ok = (pred == lab).double()
     names = [poseset.skeleton.joint_names[j] for j in attribute_joints(poseset.skeleton)]
     return {'attr_acc': float(ok.mean() * 100),
             'attr_acc_per_joint': {n: float(v) for n, v in zip(names, (ok.mean(0) * 100).tolist())}}
 
-def evaluate_dof(model: DOFLifter, poseset, threshold: float = 50., name: str = None) -> dict:
-    "All metrics (mm) of a `DOFLifter` on `poseset` (ground-truth attributes fed when its source is 'gt')."
-    from posebench.metrics import evaluate_poses
-    name = name or getattr(poseset, 'name', 'test')
-    if len(poseset) == 0: raise ValueError(f"evaluate_dof: test set {name!r} is empty")
-    attr = None
-    if model.attr_source == 'gt':
-        attr = attributes_one_hot(pose_attributes(poseset.pose3d, poseset.skeleton, threshold, 'fallback').label,
-                                  poseset.skeleton)
-    pred_mm = predict_dof(model, poseset.inputs2d().float(), attr) * 1000.
-    res = evaluate_poses(pred_mm, poseset.targets3d().float().cpu(), poseset.skeleton, actions=np.asarray(poseset.action))
-    res.update(attribute_accuracy(model, poseset, threshold))
-    return res
-
-# %% ../nbs/13_dof.ipynb #6bab450a
-def train_dof(train, tests=None, variant: str = 'progressive', cfg=None,
-              attr_source: str = 'pred',   # attributes at test time: 'pred' (classifier), 'gt' (oracle) or 'none'
-              threshold: float = 50.,      # on-plane threshold of the attributes (mm)
-              width: int = 512, blocks: int = 1, dropout: float = 0.25, attr_width: int = 256,
-              attr_weight: float = 1.,     # weight of the attribute cross-entropy (eq. 2) in the loss
-              out_dir=None,                # overrides cfg.out_dir; metrics.json and checkpoint.pt go here
-              method: str = None,          # name in results tables (default 'dof_<variant>', '+_gt' for oracle attrs)
-              eval_samples: int = 10000) -> dict:  # per-epoch MPJPE on at most this many poses per test set
-    "Train a DOF lifter (`variant` in 'baseline' | 'progressive' | 'progressive_attr') on `train`; the results dict."
-    import os, time
-    from pathlib import Path
-    from posebench.train import TrainConfig, Trainer, seed_everything, write_json, Results
-    t_start = time.perf_counter()
-    cfg = cfg if cfg is not None else TrainConfig()
-    if not isinstance(cfg, TrainConfig): raise ValueError(f"cfg: expected a TrainConfig, got {type(cfg).__name__}")
-    if out_dir is not None: cfg = cfg.replace(out_dir=os.fspath(out_dir))
-    if tests is None: tests = {}
-    elif hasattr(tests, 'inputs2d'): tests = {getattr(tests, 'name', 'test'): tests}
-    elif not isinstance(tests, dict):
-        raise ValueError(f"train_dof: tests: expected a PoseSet or a dict name -> PoseSet, got {type(tests).__name__}")
-    if variant not in DOF_VARIANTS: raise ValueError(f"train_dof: variant must be one of {DOF_VARIANTS}, got {variant!r}")
-    seed_everything(cfg.seed)
-    skel = train.skeleton
-    model = DOFLifter(skel, variant, attr_source, width, blocks, dropout, attr_width)
-    use_attr, clf = model.net.attributes, model.classifier is not None
-    labels = pose_attributes(train.pose3d, skel, threshold, degenerate='fallback').label
-    data = {'x': train.inputs2d().float(), 'y': (train.targets3d() / 1000.).float(), 'a': labels}
-    kw = dict(variant=variant, attr_source=model.attr_source, threshold=threshold, width=width, blocks=blocks,
-              dropout=dropout, attr_width=attr_width, attr_weight=attr_weight)
-    tr = Trainer(cfg, {'model': model}, meta={'recipe': 'dof', **kw, 'train': train.name, 'n_train': len(train)})
-
-    def step(tr, batch, i):
-        m = tr.modules['model']
-        attr = F.one_hot(batch['a'], 3).float() if use_attr else None   # labels were checked once, no per-step sync
-        blocks_, logits = m(batch['x'], attr, return_blocks=True, return_logits=True)
-        loss3d = dof_loss({k: v.float() for k, v in blocks_.items()}, batch['y'])
-        out = {'loss_3d': loss3d}
-        loss = loss3d
-        if clf:
-            la = attribute_loss(logits.float(), batch['a'])
-            loss = loss + attr_weight * la
-            out.update(loss_attr=la, attr_acc=(logits.argmax(-1) == batch['a']).float().mean() * 100)
-        tr.backward(loss, 'model')
-        return {'loss': loss, **out}
-
-    quick = {}
-    for k, ps in tests.items():   # evenly spaced subset for the per-epoch MPJPE
-        if eval_samples is not None and len(ps) > eval_samples:
-            ps = ps[np.linspace(0, len(ps) - 1, eval_samples).round().astype(np.int64)]
-        qa = (attributes_one_hot(pose_attributes(ps.pose3d, skel, threshold, 'fallback').label, skel)
-              if model.attr_source == 'gt' else None)
-        quick[k] = (ps.inputs2d().float(), qa, ps.targets3d().float().cpu())
-
-    def ev(tr, epoch):
-        return {f"{k}_mpjpe": float((predict_dof(tr.module('model'), x, a) * 1000. - y).norm(dim=-1).mean())
-                for k, (x, a, y) in quick.items()}
-
-    history = tr.fit(data, step, ev)
-    name = method or (f"dof_{variant}" + ('_gt' if model.attr_source == 'gt' else ''))
-    results = {'method': name, 'model': 'DOFLifter', 'model_kwargs': kw, 'config': cfg.to_dict(),
-               'device': str(tr.device), 'world_size': tr.world_size, 'train': {'name': train.name, 'n': len(train)},
-               'n_params': count_parameters(model), 'history': history,
-               'tests': {k: evaluate_dof(model, ps, threshold, name=k) for k, ps in tests.items()}}
-    results['wall_time_s'] = time.perf_counter() - t_start
-    if cfg.out_dir is not None and tr.is_main: write_json(Path(cfg.out_dir) / 'metrics.json', results)
-    return Results(results, model=model, trainer=tr)
+# %% ../nbs/13_dof.ipynb #2c211439
+def train_dof(train, tests=None, variant: str = 'progressive', cfg: TrainConfig | None = None, out_dir=None,
+              method: str | None = None, eval_samples: int | None = 10000, **options) -> RunResult:
+    "Train a DOF lifter (`variant`, other `DOFOptions` as keywords) on `train` and evaluate on `tests`."
+    return run(DOFRecipe(DOFOptions(variant=variant, **options)), train, tests, cfg, out_dir, method, eval_samples)
