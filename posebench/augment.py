@@ -5,19 +5,22 @@
 # %% ../nbs/11_augment.ipynb #90149ba5
 from __future__ import annotations
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import numpy as np
 import torch
 from torch import nn
 from .skeleton import Skeleton, H36M17, H36M16
 from .geometry import (as_tensor, joints_to_bones, bones_to_joints, bone_lengths, axis_angle_to_matrix,
-                                project, normalize_screen)
+                                project, normalize_screen, mm_to_m, m_to_mm)
+from .losses import lsgan_d, lsgan_g
+from .train import TrainConfig, make_scheduler
+from .recipe import Recipe, RunResult, run, predict_batches, eval_mode
 
 # %% auto #0
 __all__ = ['bones_by_child', 'bone_length_groups', 'bone_angle_op', 'bone_length_op', 'rigid_transform_op', 'project_pose',
            'inside_image', 'AugmentationNaNError', 'check_finite', 'AugmentorBranch', 'Augmentor', 'pose_error',
            'feedback_loss', 'BetaSchedule', 'rectified_l2', 'range_loss', 'viewpoint', 'viewpoint_entropy',
-           'PoseAugConfig', 'FakePool', 'train_poseaug']
+           'PoseAugOptions', 'FakePool', 'PoseAugRecipe', 'train_poseaug']
 
 # %% ../nbs/11_augment.ipynb #13d4be05
 def bones_by_child(skel: Skeleton, names) -> list:
@@ -259,8 +262,10 @@ def viewpoint_entropy(view, bins=(36, 18)) -> float:
 
 # %% ../nbs/11_augment.ipynb #cf130207
 @dataclass
-class PoseAugConfig:
-    "PoseAug's options (defaults: the public code's values); TrainConfig holds epochs, batch size, estimator lr, device."
+class PoseAugOptions:
+    "PoseAug's options (defaults: the public code's values); TrainConfig holds epochs, batch size, estimator lr, schedule."
+    model: str = 'simple_baseline'   # the estimator (posebench.models.MODELS)
+    model_kwargs: dict = field(default_factory=dict)
     ba: bool = True                  # bone-angle operation (Table 5)
     bl: bool = True                  # bone-length operation
     rt: bool = True                  # rigid-transform operation
@@ -268,7 +273,6 @@ class PoseAugConfig:
     d3d: bool = True                 # 3D critic (Table 6)
     d2d: bool = True                 # 2D critic
     kcs: str = 'part'                # 3D critic input: 'part' (part-aware KCS) or 'whole' (plain KCS; Table 7)
-    pretrain_epochs: int = 50        # estimator pre-training (ignored when a pre-trained model is passed)
     warmup_epochs: int = 2           # epochs before the feedback loss is switched on
     critic_every: int = 2            # critics are updated every n-th step
     pool_size: int = 4096            # fake pool the critics draw from
@@ -293,19 +297,19 @@ class PoseAugConfig:
     critic2d_range: float = 2.0      # 2D critic reads s·tanh(x/s) of the normalised 2D (real in ±1 barely changes)
 
     def __post_init__(self):
-        if self.kcs not in ('part', 'whole'): raise ValueError(f"PoseAugConfig.kcs: expected 'part' or 'whole', got {self.kcs!r}")
-        if self.critic_every < 1: raise ValueError(f"PoseAugConfig.critic_every: expected >= 1, got {self.critic_every}")
+        if self.kcs not in ('part', 'whole'): raise ValueError(f"PoseAugOptions.kcs: expected 'part' or 'whole', got {self.kcs!r}")
+        if self.critic_every < 1: raise ValueError(f"PoseAugOptions.critic_every: expected >= 1, got {self.critic_every}")
         BetaSchedule(self.beta_start, self.beta_end)  # refuses β < 1 or a falling β
         self.ba_range = tuple(self.ba_range)
 
-    def to_dict(self) -> dict:
-        from dataclasses import asdict
-        return asdict(self)
 
 class FakePool:
     "A ring buffer of recent fake samples; `pool(x)` stores `x` and returns as many samples drawn from the pool."
     def __init__(self, size: int = 4096):
         self.size, self.data, self.n, self.pos = int(size), None, 0, 0
+
+    def state_dict(self) -> dict: return {'data': self.data, 'n': self.n, 'pos': self.pos}
+    def load_state_dict(self, st: dict): self.data, self.n, self.pos = st['data'], int(st['n']), int(st['pos'])
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         x = x.detach()
@@ -318,142 +322,108 @@ class FakePool:
         return self.data[torch.randint(0, self.n, (len(x),), device=x.device)]
 
 # %% ../nbs/11_augment.ipynb #b684df80
-def train_poseaug(train, tests=None, model='simple_baseline', cfg: PoseAugConfig = None, train_cfg=None,
-                  model_kwargs: dict = None,
-                  pretrained: nn.Module = None,  # an already pre-trained estimator (skips pre-training)
-                  out_dir=None,                  # overrides train_cfg.out_dir; metrics.json goes here
-                  method: str = None,            # name in results tables (default 'poseaug')
-                  eval_samples: int = 10000) -> dict:  # per-epoch MPJPE on at most this many poses per test set
-    "PoseAug: pre-train the estimator, then alternate augmentor, critics and estimator updates; the results dict."
-    import time, os
-    from pathlib import Path
-    from posebench.train import (TrainConfig, Trainer, Results, evaluate, predict, train_supervised, write_json,
-                                 seed_everything, _as_tests)
-    from posebench.models import get_model, KCSCritic, Critic2D
-    from posebench.losses import lsgan_d, lsgan_g
-    t_start = time.perf_counter()
-    cfg = PoseAugConfig() if cfg is None else cfg
-    if not isinstance(cfg, PoseAugConfig): raise ValueError(f"cfg: expected a PoseAugConfig, got {type(cfg).__name__}")
-    train_cfg = TrainConfig() if train_cfg is None else train_cfg
-    if out_dir is not None: train_cfg = train_cfg.replace(out_dir=os.fspath(out_dir))
-    tests, skel, J = _as_tests(tests), train.skeleton, train.skeleton.num_joints
-    model_kwargs = dict(model_kwargs or {})
-    beta = BetaSchedule(cfg.beta_start, cfg.beta_end, max(train_cfg.epochs, 1))
+class PoseAugRecipe(Recipe):
+    "PoseAug: augmentor, part-aware KCS and 2D critics, and the estimator updated in turn every step."
+    name, Options = 'poseaug', PoseAugOptions
 
-    # 1. pre-training
-    pre = None
-    if pretrained is None:
-        pre_dir = None if train_cfg.out_dir is None else os.path.join(train_cfg.out_dir, 'pretrain')
-        pre = train_supervised(train, tests, model, train_cfg.replace(epochs=cfg.pretrain_epochs, out_dir=pre_dir),
-                               model_kwargs=model_kwargs, method=f"{model}_pretrain", eval_samples=eval_samples)
-        net = pre.model
-    else: net = pretrained
-    model_name = model if isinstance(model, str) else type(model).__name__
+    def method_name(self) -> str: return f"{self.opt.model} + PoseAug"
 
-    # 2. modules, optimisers, linear decay
-    seed_everything(train_cfg.seed)
-    aug = Augmentor(skel, cfg.ba, cfg.bl, cfg.rt, width=cfg.width, blocks=cfg.blocks, bl_limit=cfg.bl_limit,
-                    min_depth=cfg.min_depth)
-    if cfg.init_translation and cfg.rt: aug.init_translation(train.pose3d[:, 0].float().mean(0))
-    modules = {'model': net, 'aug': aug}
-    if cfg.d3d: modules['d3d'] = KCSCritic(skel, parts=cfg.kcs)
-    if cfg.d2d: modules['d2d'] = Critic2D(J, width=cfg.critic2d_width, blocks=1)
-    lrs = {'model': train_cfg.lr, 'aug': cfg.lr_aug, 'd3d': cfg.lr_critic, 'd2d': cfg.lr_critic}
-    opts = {k: torch.optim.Adam([p for p in m.parameters() if p.requires_grad], lr=lrs[k], weight_decay=train_cfg.weight_decay)
-            for k, m in modules.items() if any(p.requires_grad for p in m.parameters())}
-    E = max(train_cfg.epochs, 1)
-    scheds = {k: torch.optim.lr_scheduler.LambdaLR(o, lambda e: max(1 - e / (E + 1), 0.)) for k, o in opts.items()}
-    meta = {'recipe': 'poseaug', 'model': model_name, 'model_kwargs': model_kwargs, 'poseaug': cfg.to_dict(),
-            'train': train.name, 'n_train': len(train)}
-    tr = Trainer(train_cfg, modules, optimizers=opts, schedulers=scheds, meta=meta)
-    pools = {'d3d': FakePool(cfg.pool_size), 'd2d': FakePool(cfg.pool_size)}
-    ba_on = cfg.ba and aug.ba_net is not None
-    bl_on = cfg.bl and aug.bl_net is not None
+    def networks(self, train) -> dict:
+        o = self.opt
+        nets = {'model': (o.model, o.model_kwargs),
+                'aug': ('augmentor', dict(ba=o.ba, bl=o.bl, rt=o.rt, width=o.width, blocks=o.blocks,
+                                          bl_limit=o.bl_limit, min_depth=o.min_depth))}
+        if o.d3d: nets['d3d'] = ('kcs_critic', dict(parts=o.kcs, reduce='none'))
+        if o.d2d: nets['d2d'] = ('critic2d', dict(width=o.critic2d_width, blocks=1))
+        return nets
 
-    s2 = cfg.critic2d_range
-    def squash(x2d): return x2d if not s2 else s2 * torch.tanh(x2d / s2)
+    def optimizers(self, cfg: TrainConfig, modules: dict) -> tuple:
+        lrs = {'model': cfg.lr, 'aug': self.opt.lr_aug, 'd3d': self.opt.lr_critic, 'd2d': self.opt.lr_critic}
+        opts = {k: torch.optim.Adam([p for p in m.parameters() if p.requires_grad], lr=lrs[k], weight_decay=cfg.weight_decay)
+                for k, m in modules.items() if any(p.requires_grad for p in m.parameters())}
+        return opts, {k: make_scheduler(o, cfg) for k, o in opts.items()}
 
-    def set_grad(names, flag):
+    def data(self, train, cfg):
+        return {**super().data(train, cfg), 'p3d': train.pose3d.float(), 'cam': train.camera.float()}
+
+    def setup(self, tr, train):
+        o = self.opt
+        if o.init_translation and o.rt: self.modules['aug'].init_translation(train.pose3d[:, 0].float().mean(0))
+        self.beta = BetaSchedule(o.beta_start, o.beta_end, max(tr.cfg.epochs, 1))
+        self.pools = {'d3d': FakePool(o.pool_size), 'd2d': FakePool(o.pool_size)}
+        tr.stateful.update(pool_d3d=self.pools['d3d'], pool_d2d=self.pools['d2d'])
+
+    def _squash(self, x2d):
+        s2 = self.opt.critic2d_range
+        return x2d if not s2 else s2 * torch.tanh(x2d / s2)
+
+    def _grad(self, names, flag: bool):
         for n in names:
-            if n in tr.raw:
-                for p in tr.raw[n].parameters(): p.requires_grad_(flag)
+            if n in self.modules:
+                for p in self.modules[n].parameters(): p.requires_grad_(flag)
 
-    def step(tr, batch, i):
-        est, A = tr.modules['model'], tr.modules['aug']
+    def step(self, tr, batch, i) -> dict:
+        o, A, est = self.opt, tr.modules['aug'], tr.modules['model']
         p3d, cam, x2d, y = batch['p3d'], batch['cam'], batch['x'], batch['y']
         logs = {}
         # --- augmentor (frozen estimator and critics run unwrapped: no DDP hooks for modules that do not learn here)
-        set_grad(['model', 'd3d', 'd2d'], False)
-        o = A(p3d)
-        check_finite(o['pose'], batch_index=f"{i} of epoch {tr.epoch + 1}")
-        uv, x2d_aug = project_pose(o['pose'], cam)
-        y_aug = (o['pose'] - o['pose'][:, :1]) / 1000.
+        self._grad(['model', 'd3d', 'd2d'], False)
+        out = A(p3d)
+        check_finite(out['pose'], batch_index=f"{i} of epoch {tr.epoch + 1}")
+        uv, x2d_aug = project_pose(out['pose'], cam)
+        y_aug = mm_to_m(out['pose'] - out['pose'][:, :1])
         loss_g = x2d.new_zeros(())
-        if 'd3d' in tr.modules:
-            adv3 = lsgan_g(tr.module('d3d')((o['pose_bl'] - o['pose_bl'][:, :1]) / 1000.))
-            loss_g = loss_g + cfg.w_adv3d * adv3; logs['g_adv3d'] = adv3.detach()
-        if 'd2d' in tr.modules:
-            adv2 = lsgan_g(tr.module('d2d')(squash(x2d_aug)))
-            loss_g = loss_g + cfg.w_adv2d * adv2; logs['g_adv2d'] = adv2.detach()
-        if ba_on:
-            rl = range_loss(o['ba_diff'].mean(-1), *cfg.ba_range)
-            loss_g = loss_g + cfg.w_range * rl; logs['ba_diff'] = o['ba_diff'].detach().mean()
-        if bl_on:
-            loss_g = loss_g + cfg.w_blr * rectified_l2(o['gamma_bl'], cfg.blr_threshold)
-            logs['bl_abs'] = o['gamma_bl'].detach().abs().mean()
-        if cfg.feedback and tr.epoch >= cfg.warmup_epochs:
-            net_ = tr.module('model'); was = net_.training; net_.eval()
-            err_aug = pose_error(net_(x2d_aug), y_aug)
-            with torch.no_grad(): err = pose_error(net_(x2d), y)
-            net_.train(was)
-            b = beta(tr.epoch)
-            fb = feedback_loss(err_aug.clamp(max=b * err + cfg.max_exponent), err, b)
-            loss_g = loss_g + cfg.w_feedback * fb
+        if 'd3d' in self.modules:
+            adv3 = lsgan_g(tr.module('d3d')(mm_to_m(out['pose_bl'] - out['pose_bl'][:, :1])))
+            loss_g = loss_g + o.w_adv3d * adv3; logs['g_adv3d'] = adv3.detach()
+        if 'd2d' in self.modules:
+            adv2 = lsgan_g(tr.module('d2d')(self._squash(x2d_aug)))
+            loss_g = loss_g + o.w_adv2d * adv2; logs['g_adv2d'] = adv2.detach()
+        if o.ba:
+            loss_g = loss_g + o.w_range * range_loss(out['ba_diff'].mean(-1), *o.ba_range)
+            logs['ba_diff'] = out['ba_diff'].detach().mean()
+        if o.bl:
+            loss_g = loss_g + o.w_blr * rectified_l2(out['gamma_bl'], o.blr_threshold)
+            logs['bl_abs'] = out['gamma_bl'].detach().abs().mean()
+        if o.feedback and tr.epoch >= o.warmup_epochs:
+            net = tr.module('model')
+            with eval_mode(net):
+                err_aug = pose_error(net(x2d_aug), y_aug)
+                with torch.no_grad(): err = pose_error(net(x2d), y)
+            b = self.beta(tr.epoch)
+            fb = feedback_loss(err_aug.clamp(max=b * err + o.max_exponent), err, b)
+            loss_g = loss_g + o.w_feedback * fb
             logs.update(feedback=fb.detach(), beta=b, hard_ratio=(err_aug / err.clamp_min(1e-6)).detach().mean())
-        if 'aug' in opts and loss_g.requires_grad: tr.backward(loss_g, 'aug')
+        if 'aug' in tr.optimizers and loss_g.requires_grad: tr.backward(loss_g, 'aug')
         logs['loss_aug'] = loss_g.detach()
-        # --- critics
-        set_grad(['d3d', 'd2d'], True)
-        if tr.global_step % cfg.critic_every == 0:
-            if 'd3d' in tr.modules:
-                fake = pools['d3d']((o['pose_bl'] - o['pose_bl'][:, :1]).detach() / 1000.)
+        # --- critics: real vs a pool of recent augmentations, each KCS part against its own target
+        self._grad(['d3d', 'd2d'], True)
+        if tr.global_step % o.critic_every == 0:
+            if 'd3d' in self.modules:
+                fake = self.pools['d3d'](mm_to_m(out['pose_bl'] - out['pose_bl'][:, :1]).detach())
                 ld = lsgan_d(tr.modules['d3d'](y), tr.modules['d3d'](fake))
                 tr.backward(ld, 'd3d'); logs['d3d'] = ld.detach()
-            if 'd2d' in tr.modules:
-                ld = lsgan_d(tr.modules['d2d'](squash(x2d)), tr.modules['d2d'](pools['d2d'](squash(x2d_aug.detach()))))
+            if 'd2d' in self.modules:
+                fake = self.pools['d2d'](self._squash(x2d_aug.detach()))
+                ld = lsgan_d(tr.modules['d2d'](self._squash(x2d)), tr.modules['d2d'](fake))
                 tr.backward(ld, 'd2d'); logs['d2d'] = ld.detach()
         # --- estimator on original + augmented pairs (augmentations outside the image dropped)
-        set_grad(['model'], True)
-        keep = inside_image(o['pose'].detach(), uv.detach(), cam)
-        xs = torch.cat([x2d, x2d_aug.detach()[keep]]); ys = torch.cat([y, y_aug.detach()[keep]])
+        self._grad(['model'], True)
+        keep = inside_image(out['pose'].detach(), uv.detach(), cam)
+        xs, ys = torch.cat([x2d, x2d_aug.detach()[keep]]), torch.cat([y, y_aug.detach()[keep]])
         loss_p = (est(xs).float() - ys).pow(2).mean()
         tr.backward(loss_p, 'model')
         logs.update(loss=loss_p.detach(), kept=keep.float().mean())
         return logs
 
-    quick = {k: ps if eval_samples is None or len(ps) <= eval_samples
-             else ps[np.linspace(0, len(ps) - 1, eval_samples).round().astype(np.int64)] for k, ps in tests.items()}
-    quick = {k: (ps.inputs2d().float().to(tr.device), ps.targets3d().float().to(tr.device)) for k, ps in quick.items()}
+    def predict_mm(self, poseset) -> torch.Tensor:
+        net = self.modules['model']
+        with eval_mode(net): return m_to_mm(predict_batches(net, poseset.inputs2d().float(), self.device))
 
-    def ev(tr, epoch):
-        net_ = tr.module('model')
-        return {f"{k}_mpjpe": float((predict(net_, x, device=tr.device).to(yy) * 1000. - yy).norm(dim=-1).mean())
-                for k, (x, yy) in quick.items()}
-
-    data = {'x': train.inputs2d().float(), 'y': (train.targets3d() / 1000.).float(),
-            'p3d': train.pose3d.float(), 'cam': train.camera.float()}
-    history = tr.fit(data, step, ev)
-    results = {'method': method or 'poseaug', 'model': model_name, 'model_kwargs': model_kwargs,
-               'config': {**train_cfg.to_dict(), 'poseaug': cfg.to_dict()}, 'device': str(tr.device),
-               'world_size': tr.world_size, 'train': {'name': train.name, 'n': len(train)},
-               'n_params': sum(p.numel() for p in net.parameters()),
-               'n_params_augmentor': sum(p.numel() for p in aug.parameters()),
-               'pretrain_history': pre['history'] if pre is not None else None, 'history': history,
-               'tests': {k: evaluate(net, ps, device=tr.device, name=k) for k, ps in tests.items()}}
-    if pre is not None: results['pretrain_tests'] = {k: {m: v[m] for m in ('mpjpe', 'p_mpjpe', 'pck', 'auc') if m in v}
-                                                     for k, v in pre['tests'].items()}
-    results['wall_time_s'] = time.perf_counter() - t_start
-    if train_cfg.out_dir is not None and tr.is_main: write_json(Path(train_cfg.out_dir) / 'metrics.json', results)
-    res = Results(results, model=net, trainer=tr)
-    res.augmentor = aug
-    return res
+# %% ../nbs/11_augment.ipynb #9639d4a1
+def train_poseaug(train, tests=None, options: PoseAugOptions | None = None, cfg: TrainConfig | None = None,
+                  pretrained: nn.Module | dict | None = None,   # estimator weights to start from (else from scratch)
+                  out_dir=None, method: str | None = None, eval_samples: int | None = 10000) -> RunResult:
+    "PoseAug (`options`) on `train` starting from a `pretrained` estimator; evaluated on `tests`."
+    init = None if pretrained is None else {'model': pretrained}
+    return run(PoseAugRecipe(options or PoseAugOptions()), train, tests, cfg, out_dir, method, eval_samples, init)

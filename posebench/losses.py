@@ -16,17 +16,19 @@ __all__ = ['lsgan_d', 'lsgan_g', 'wgan_d', 'wgan_g', 'wgan_gp_penalty', 'mse_pos
            'face_angle_loss', 'hardy_rotation', 'reprojection_consistency', 'ninety_degree_loss', 'oracle_lifter']
 
 # %% ../nbs/06_losses.ipynb #b718cd9c
-def _flat_scores(s, what):
+def _flat_scores(s, what, parts: bool = False):
     s = as_tensor(s)
     if s.dim() == 2 and s.shape[1] == 1: s = s[:, 0]
-    if s.dim() != 1: raise ValueError(f"{what}: expected critic scores of shape (B,) or (B, 1), got {tuple(s.shape)}")
-    return s
+    if s.dim() == 1 or (parts and s.dim() == 2): return s
+    raise ValueError(f"{what}: expected critic scores of shape (B,) or (B, 1)"
+                     + (" or (B, P) (one column per part critic)" if parts else '') + f", got {tuple(s.shape)}")
 
-def _targets(n, value, flip, generator, like):
-    t = torch.full((n,), float(value), dtype=like.dtype, device=like.device)
+def _targets(like, value, flip, generator):
+    "Targets shaped like the scores; a flipped sample flips in every part column."
+    t = torch.full_like(like, float(value))
     if flip > 0:
-        u = torch.rand(n, generator=generator, device=generator.device if generator is not None else 'cpu').to(like.device)
-        t = torch.where(u < flip, 1 - t, t)
+        u = torch.rand(len(like), generator=generator, device=generator.device if generator is not None else 'cpu').to(like.device)
+        t = torch.where((u < flip).view(-1, *[1] * (like.dim() - 1)), 1 - t, t)
     return t
 
 def lsgan_d(real_scores, fake_scores,
@@ -34,13 +36,13 @@ def lsgan_d(real_scores, fake_scores,
             generator: torch.Generator = None) -> torch.Tensor:
     "Least-squares critic loss ½E[(D(real)−1)²] + ½E[D(fake)²], with optional random label flipping."
     if not 0 <= flip < 1: raise ValueError(f"lsgan_d: flip must be in [0, 1), got {flip}")
-    r, f = _flat_scores(real_scores, 'lsgan_d real_scores'), _flat_scores(fake_scores, 'lsgan_d fake_scores')
-    tr, tf = _targets(len(r), 1, flip, generator, r), _targets(len(f), 0, flip, generator, f)
+    r, f = _flat_scores(real_scores, 'lsgan_d real_scores', True), _flat_scores(fake_scores, 'lsgan_d fake_scores', True)
+    tr, tf = _targets(r, 1, flip, generator), _targets(f, 0, flip, generator)
     return 0.5 * ((r - tr) ** 2).mean() + 0.5 * ((f - tf) ** 2).mean()
 
 def lsgan_g(fake_scores) -> torch.Tensor:
-    "Least-squares generator loss ½E[(D(fake)−1)²]."
-    f = _flat_scores(fake_scores, 'lsgan_g fake_scores')
+    "Least-squares generator loss ½E[(D(fake)−1)²] (averaged over part columns too)."
+    f = _flat_scores(fake_scores, 'lsgan_g fake_scores', True)
     return 0.5 * ((f - 1) ** 2).mean()
 
 # %% ../nbs/06_losses.ipynb #256964e7
