@@ -14,12 +14,15 @@ from .skeleton import Skeleton, H36M17
 from .geometry import as_tensor, root_centre
 from .models import ResidualBlock, Critic2D, count_parameters
 from . import losses as L
+from .train import TrainConfig, make_scheduler
+from .recipe import Recipe, RunResult, Protocol, run, predict_batches, eval_mode, scale_align
 
 # %% auto #0
-__all__ = ['REPRESENTATIONS', 'svmac_normalize', 'hardy_normalize', 'unit_normalize_3d', 'SVMACGenerator', 'PartLifter',
-           'matched_width', 'representation_parts', 'RepresentationLifter', 'sensitivity', 'SVMACConfig', 'HardyConfig',
-           'scale_align', 'predict_unsupervised', 'evaluate_unsupervised', 'train_svmac', 'scale_equivariant',
-           'train_representation', 'stability_study', 'stability_curves', 'plot_stability']
+__all__ = ['REPRESENTATIONS', 'STABILITY_SEEDS', 'svmac_normalize', 'hardy_normalize', 'unit_normalize_3d', 'SVMACGenerator',
+           'PartLifter', 'matched_width', 'representation_parts', 'RepresentationLifter', 'sensitivity', 'SVMACOptions',
+           'HardyOptions', 'AdversarialRecipe', 'svmac_supervision_target', 'svmac_supervised_loss', 'SVMACRecipe',
+           'train_svmac', 'scale_equivariant', 'HardyRecipe', 'train_representation', 'stability_study',
+           'stability_curves', 'stability_summary', 'plot_stability']
 
 # %% ../nbs/12_unsupervised.ipynb #6a842e83
 def _check_2d(x2d, what):
@@ -231,7 +234,7 @@ def sensitivity(lifter, poses2d, joints=None, scales=None,
 
 # %% ../nbs/12_unsupervised.ipynb #b1069649
 @dataclass
-class SVMACConfig:
+class SVMACOptions:
     "SVMAC (Deng et al.) hyper-parameters; defaults from the paper (section 3.5) and the authors' code."
     n_angles: int = 2              # n: angles of the single-view-multi-angle consistency (1 = no SVMAC re-lifting)
     c: float = 10.0                # distance of the root from the camera (perspective model)
@@ -255,16 +258,15 @@ class SVMACConfig:
     w_sup: float = 1.0             # weight of the 3D MSE on the supervised samples (SVMAC units)
     y_down: bool | None = None     # face-angle loss: people upright in the camera (True), upside down (False), or per pose
                                    # from the 2D head-above-root test (None; the default set mixes camera rolls)
-    eval_samples: int | None = 5000    # per-epoch P-MPJPE on at most this many test poses
     allow_reflection: bool = False # Procrustes with reflections (MATLAB style) in the evaluation
 
     def __post_init__(self):
-        if self.n_angles < 1: raise ValueError(f"SVMACConfig.n_angles must be >= 1, got {self.n_angles}")
+        if self.n_angles < 1: raise ValueError(f"SVMACOptions.n_angles must be >= 1, got {self.n_angles}")
         if not 0 <= self.supervised_fraction <= 1:
-            raise ValueError(f"SVMACConfig.supervised_fraction must be in [0, 1], got {self.supervised_fraction}")
+            raise ValueError(f"SVMACOptions.supervised_fraction must be in [0, 1], got {self.supervised_fraction}")
 
 @dataclass
-class HardyConfig:
+class HardyOptions:
     "Hardy et al. hyper-parameters for the 2D-representation lifters; defaults from the paper and the authors' code."
     representation: str = 'full'   # one of REPRESENTATIONS
     width: int = 1024              # width of the full lifter; other representations match its parameter count
@@ -283,193 +285,152 @@ class HardyConfig:
     label_flip: float = 0.1        # LS-GAN label flipping probability
     azimuth: float = 8 * math.pi / 9
     elevation: float = math.pi / 18
+    inputs: str = 'perspective'    # 2D input: 'perspective' (the PoseSet's projected 2D) or 'orthographic' (camera-space
+                                   # x, y of the 3D pose, as the authors train and test; reads 3D at test time)
     random_flip: bool = True       # mirror half of each batch (x -> -x, left <-> right)
     renormalize: bool = True       # max-normalise rotated 2D poses before the critic / re-lifting (see the step)
     adversarial: bool = True
-    eval_samples: int | None = 5000
     allow_reflection: bool = False # True: MATLAB-style procrustes as Hardy et al.'s evaluation
 
     def __post_init__(self):
         if self.representation not in REPRESENTATIONS:
-            raise ValueError(f"HardyConfig.representation: unknown {self.representation!r}; valid: {list(REPRESENTATIONS)}")
-
-# %% ../nbs/12_unsupervised.ipynb #c7374a5f
-def scale_align(pred, gt) -> torch.Tensor:
-    "Scale each predicted pose (N, J, 3) (root-centred) by the least-squares factor onto the root-centred `gt`."
-    p, g = root_centre(pred), root_centre(gt)
-    s = (p * g).sum((-1, -2), keepdim=True) / (p * p).sum((-1, -2), keepdim=True).clamp_min(1e-12)
-    return p * s
-
-@torch.no_grad()
-def predict_unsupervised(lift, x_norm, batch_size: int = 8192) -> torch.Tensor:
-    "Root-centred 3D predictions (N, J, 3) of a lifter's `lift` for normalised 2D inputs, in batches, on the CPU."
-    out = [lift(x_norm[i:i + batch_size]).float().cpu() for i in range(0, len(x_norm), batch_size)]
-    return torch.cat(out) if out else x_norm.new_zeros(0, x_norm.shape[1], 3)
-
-def evaluate_unsupervised(model: nn.Module, poseset, normalize, allow_reflection: bool = False,
-                          batch_size: int = 8192, device=None) -> dict:
-    "All metrics (mm, after per-frame scale alignment) of `model.lift` on `poseset`, inputs normalised by `normalize`."
-    from posebench.metrics import evaluate_poses
-    if len(poseset) == 0: raise ValueError(f"evaluate_unsupervised: test set {getattr(poseset, 'name', '')!r} is empty")
-    device = device or next(model.parameters()).device
-    was = model.training; model.eval()
-    try: pred = predict_unsupervised(model.lift, normalize(poseset.inputs2d().float()).to(device), batch_size)
-    finally: model.train(was)
-    gt = poseset.targets3d().float().cpu()
-    out = evaluate_poses(scale_align(pred, gt), gt, poseset.skeleton, actions=np.asarray(poseset.action),
-                         allow_reflection=allow_reflection)
-    out['alignment'] = 'per-frame scale' + (' (procrustes with reflection)' if allow_reflection else '')
-    return out
+            raise ValueError(f"HardyOptions.representation: unknown {self.representation!r}; valid: {list(REPRESENTATIONS)}")
+        if self.inputs not in ('perspective', 'orthographic'):
+            raise ValueError(f"HardyOptions.inputs: expected 'perspective' or 'orthographic', got {self.inputs!r}")
 
 # %% ../nbs/12_unsupervised.ipynb #c6508bf1
-@dataclass
-class _Method:
-    name: str
-    generator: nn.Module
-    critic: nn.Module | None
-    normalize: object              # model-space 2D (B, J, 2) -> the method's normalised 2D
-    terms: object                  # (trainer, batch, rng) -> (dict name -> (weight, loss), fake for D, fake for G, n_fake_groups)
-    d_loss: object                 # (critic, real, fake, rng) -> critic loss
-    g_loss: object                 # (fake scores) -> adversarial generator loss
-    cfg: object
-    optim: dict = field(default_factory=dict)
+class AdversarialRecipe(Recipe):
+    "Shared by SVMAC and Hardy et al.: generator vs 2D critic plus self-consistency terms; subclasses supply the terms."
+    def __init__(self, options=None, **kw):
+        super().__init__(options, **kw)
+        self.protocol = Protocol(align='scale', allow_reflection=self.opt.allow_reflection)
 
-def _quick_tests(tests, normalize, k):
-    from posebench.train import _subset
-    out = {}
-    for name, ps in tests.items():
-        ps = _subset(ps, k)
-        out[name] = (normalize(ps.inputs2d().float()), ps.targets3d().float())
-    return out
+    def networks(self, train) -> dict:
+        nets = {'generator': self.generator_spec()}
+        if self.opt.adversarial:
+            nets['critic'] = ('critic2d', dict(width=self.opt.critic_width, blocks=self.opt.critic_blocks))
+        return nets
 
-def _fit_adversarial(m: _Method, train, tests, train_cfg, out_dir=None, data_extra=None, meta=None) -> dict:
-    "Train `m` on `train` (2D only, plus `data_extra`) with the shared Trainer; evaluate on `tests`; the results dict."
-    from posebench.train import TrainConfig, Trainer, Results, _as_tests, seed_everything, write_json
-    from posebench.metrics import p_mpjpe, n_mpjpe
-    t0 = time.perf_counter()
-    cfg = m.cfg
-    train_cfg = train_cfg if train_cfg is not None else TrainConfig()
-    if not isinstance(train_cfg, TrainConfig): raise ValueError(f"train_cfg: expected a TrainConfig, got {type(train_cfg).__name__}")
-    if out_dir is not None: train_cfg = train_cfg.replace(out_dir=os.fspath(out_dir))
-    tests = _as_tests(tests)
-    x = m.normalize(train.inputs2d().float())
-    g = torch.Generator().manual_seed(train_cfg.seed + 17)
-    data = {'x': x, 'x_real': x[torch.randperm(len(x), generator=g)], **(data_extra or {})}
-    modules = {'generator': m.generator, **({'critic': m.critic} if m.critic is not None else {})}
-    opts = {k: torch.optim.Adam(mod.parameters(), lr=cfg.lr, betas=tuple(cfg.betas), weight_decay=cfg.weight_decay)
-            for k, mod in modules.items()}
-    tr = Trainer(train_cfg, modules, opts, meta={'recipe': 'adversarial', 'method': m.name, **(meta or {})})
-    rng = torch.Generator(device=tr.device).manual_seed(train_cfg.seed + 1)
-    quick = {k: (a.to(tr.device), b) for k, (a, b) in _quick_tests(tests, m.normalize, cfg.eval_samples).items()}
+    def optimizers(self, cfg, modules) -> tuple:
+        o = self.opt
+        opts = {k: torch.optim.Adam(m.parameters(), lr=o.lr, betas=tuple(o.betas), weight_decay=o.weight_decay)
+                for k, m in modules.items()}
+        return opts, {k: make_scheduler(v, cfg) for k, v in opts.items()}
 
-    def step(tr, batch, i):
-        terms, fake_d, fake_g, groups = m.terms(tr, batch, rng)
+    def inputs(self, poseset) -> torch.Tensor:
+        "The normalised 2D the generator reads for `poseset`."
+        return self.normalize(poseset.inputs2d().float())
+
+    def data(self, train, cfg) -> dict:
+        x = self.inputs(train)
+        g = torch.Generator().manual_seed(cfg.seed + 17)
+        return {'x': x, 'x_real': x[torch.randperm(len(x), generator=g)]}
+
+    def setup(self, tr, train):
+        self.rng = torch.Generator(device=tr.device).manual_seed(tr.cfg.seed + 1)
+        tr.stateful['rng'] = self.rng
+
+    def step(self, tr, batch, i) -> dict:
+        terms, fake_d, fake_g, groups = self.terms(tr, batch, self.rng)
         out = {}
-        if m.critic is not None:
+        if 'critic' in self.modules:
             D = tr.modules['critic']
             real = batch['x_real'].repeat(groups, 1, 1)
-            ld = m.d_loss(D, real, fake_d, rng)
+            ld = self.d_loss(D, real, fake_d, self.rng)
             tr.backward(ld, 'critic')
             out['loss_critic'] = ld.detach()
-            terms['adv'] = (cfg.w_adv, m.g_loss(D(fake_g)))
+            terms['adv'] = (self.opt.w_adv, self.g_loss(D(fake_g)))
         total = sum(w * v for w, v in terms.values())
         tr.backward(total, 'generator')
         out.update({f"loss_{k}": v.detach() for k, (w, v) in terms.items()}); out['loss'] = total.detach()
         return out
 
-    def ev(tr, epoch):
-        G = tr.module('generator'); G.eval()
-        res = {}
-        for k, (xq, gt) in quick.items():
-            pred = scale_align(predict_unsupervised(G.lift, xq), gt)
-            res[f"{k}_p_mpjpe"] = float(p_mpjpe(pred, gt, allow_reflection=cfg.allow_reflection))
-            res[f"{k}_n_mpjpe"] = float(n_mpjpe(pred, gt))
-        return res
-
-    history = tr.fit(data, step, ev)
-    G = m.generator
-    results = {'method': m.name, 'config': {**train_cfg.to_dict(), 'method_config': dataclasses.asdict(cfg)},
-               'device': str(tr.device), 'world_size': tr.world_size,
-               'train': {'name': train.name, 'n': len(train)},
-               'n_params': count_parameters(G), 'n_params_critic': count_parameters(m.critic) if m.critic else 0,
-               'history': history,
-               'tests': {k: evaluate_unsupervised(G, ps, m.normalize, cfg.allow_reflection, device=tr.device)
-                         for k, ps in tests.items()}}
-    results['wall_time_s'] = time.perf_counter() - t0
-    if train_cfg.out_dir is not None and tr.is_main: write_json(Path(train_cfg.out_dir) / 'metrics.json', results)
-    return Results(results, model=G, trainer=tr)
-
-def _wgan_d(gp_lambda):
-    def d_loss(D, real, fake, rng):
-        return L.wgan_d(D(real), D(fake)) + L.wgan_gp_penalty(D, real, fake, gp_lambda, generator=rng)
-    return d_loss
-
-def _lsgan_d(flip):
-    def d_loss(D, real, fake, rng):
-        return L.lsgan_d(D(real), D(fake), flip=flip, generator=rng)
-    return d_loss
+    def predict_mm(self, poseset) -> torch.Tensor:
+        "Root-centred poses in the method's own units (no metric scale: the protocol aligns the scale per frame)."
+        G = self.modules['generator']
+        with eval_mode(G): return predict_batches(G.lift, self.inputs(poseset), self.device)
 
 # %% ../nbs/12_unsupervised.ipynb #7e106f0e
-def _svmac_method(train, cfg: SVMACConfig, data_extra: dict):
-    skel, c, n = train.skeleton, cfg.c, cfg.n_angles
-    G = SVMACGenerator(skel, cfg.width, c, cfg.dropout, cfg.batch_norm)
-    D = Critic2D(skel.num_joints, cfg.critic_width, cfg.critic_blocks) if cfg.adversarial else None
-    normalize = lambda x2d: svmac_normalize(x2d, c)
-    origin = torch.tensor([0., 0., c])
+def svmac_supervision_target(poseset, c: float = 10.0) -> torch.Tensor:
+    "Ground-truth 3D poses (N, J, 3) in SVMAC's generator frame (root at (0, 0, c)), consistent with its 2D input."
+    x = poseset.inputs2d().float()
+    u = svmac_normalize(x, c)
+    rel = root_centre(x)
+    size = rel.norm(dim=-1).sum(-1) / (x.shape[-2] - 1)               # what svmac_normalize divides by (with c)
+    K = (2 * poseset.camera[:, 0].float() / poseset.camera[:, 4].float()) / (c * size)
+    Zr = poseset.pose3d[:, 0, 2].float()
+    if bool((Zr <= 0).any()):
+        raise ValueError(f"svmac_supervision_target: {int((Zr <= 0).sum())} poses have the root at depth <= 0 mm")
+    z = c + (c * K / Zr)[:, None] * (poseset.pose3d[..., 2].float() - Zr[:, None])
+    return torch.cat([u * z[..., None], z[..., None]], -1)
 
-    def terms(tr, batch, rng):
-        G_ = tr.modules['generator']
+def svmac_supervised_loss(X, target, weight) -> torch.Tensor:
+    "Mean squared joint error between generator poses `X` and `target` (generator frame), over weighted samples."
+    err = (X - target).pow(2).sum(-1).mean(-1)
+    return (err * weight).sum() / weight.sum().clamp_min(1)
+
+# %% ../nbs/12_unsupervised.ipynb #384bfd81
+class SVMACRecipe(AdversarialRecipe):
+    "SVMAC (Deng et al.): single-view-multi-angle consistency against a WGAN-GP 2D critic."
+    name, Options = 'svmac', SVMACOptions
+
+    def method_name(self) -> str:
+        o = self.opt
+        return (f"svmac_n{o.n_angles}" + ('' if o.adversarial else '_nodisc')
+                + (f"_sup{round(100 * o.supervised_fraction)}" if o.supervised_fraction > 0 else ''))
+
+    def generator_spec(self) -> tuple:
+        o = self.opt
+        return 'svmac_generator', dict(width=o.width, c=o.c, dropout=o.dropout, batch_norm=o.batch_norm)
+
+    def normalize(self, x2d): return svmac_normalize(x2d, self.opt.c)
+
+    def data(self, train, cfg) -> dict:
+        d = super().data(train, cfg)
+        if self.opt.supervised_fraction > 0:           # only these samples' 3D poses are ever read
+            g = torch.Generator().manual_seed(cfg.seed + 5)
+            k = max(1, round(self.opt.supervised_fraction * len(train)))
+            idx = torch.randperm(len(train), generator=g)[:k]
+            y = torch.zeros(len(train), train.skeleton.num_joints, 3)
+            y[idx] = svmac_supervision_target(train[idx.numpy()], self.opt.c)
+            has = torch.zeros(len(train)); has[idx] = 1
+            d.update(y=y, has_y=has)
+        return d
+
+    def d_loss(self, D, real, fake, rng):
+        return L.wgan_d(D(real), D(fake)) + L.wgan_gp_penalty(D, real, fake, self.opt.gp_lambda, generator=rng)
+
+    def g_loss(self, scores): return L.wgan_g(scores) * max(self.opt.n_angles - 1, 1)
+
+    def terms(self, tr, batch, rng):
+        o, skel = self.opt, self.modules['generator'].skeleton
+        G_, n = tr.modules['generator'], o.n_angles
         x = batch['x']; B, J, _ = x.shape
         X0, K0 = G_(x)
         na = max(n - 1, 1)
         theta = torch.rand(na, B, generator=rng, device=rng.device).to(x.device) * (2 * math.pi)
         Xr = L.rotate_about_root(X0.expand(na, -1, -1, -1), theta)
         xp = L.weak_project(Xr, K0.expand(na, -1, -1, -1))                     # (na, B, J, 2) rotated reprojections
-        t = {'angle': (cfg.w_angle, L.face_angle_loss(X0, skel, y_down=cfg.y_down)),
-             'sym': (cfg.w_sym, L.bone_symmetry_loss(X0, skel))}
+        t = {'angle': (o.w_angle, L.face_angle_loss(X0, skel, y_down=o.y_down)),
+             'sym': (o.w_sym, L.bone_symmetry_loss(X0, skel))}
         if n >= 2:
             Xt, Kt = G_(xp.flatten(0, 1))
             Xt, Kt = Xt.view(na, B, J, 3), Kt.view(na, B, 2, 3)
             poses, cams, obs = torch.cat([X0[None], Xt]), torch.cat([K0[None], Kt]), torch.cat([x[None], xp])
-            t['3d'] = (cfg.w_3d, L.svmac_3d_loss(Xt, Xr))
-            t['cam'] = (cfg.w_cam, L.weak_camera_loss(cams) + L.camera_equal_loss(cams))
-            t['svmac'] = (cfg.w_svmac, L.svmac_loss(poses, cams, obs))
+            t['3d'] = (o.w_3d, L.svmac_3d_loss(Xt, Xr))
+            t['cam'] = (o.w_cam, L.weak_camera_loss(cams) + L.camera_equal_loss(cams))
+            t['svmac'] = (o.w_svmac, L.svmac_loss(poses, cams, obs))
         else:                                                                   # n = 1: only the reprojection of X₀
-            t['cam'] = (cfg.w_cam, L.weak_camera_loss(K0))
-            t['svmac'] = (cfg.w_svmac, L.svmac_loss(X0[None], K0[None], x[None]))
-        if 'y' in batch:                                                        # the optional 5% 3D supervision
-            err = ((X0 - origin.to(X0)) - batch['y']).pow(2).sum(-1).mean(-1)
-            w = batch['has_y']
-            t['sup'] = (cfg.w_sup, (err * w).sum() / w.sum().clamp_min(1))
+            t['cam'] = (o.w_cam, L.weak_camera_loss(K0))
+            t['svmac'] = (o.w_svmac, L.svmac_loss(X0[None], K0[None], x[None]))
+        if 'y' in batch: t['sup'] = (o.w_sup, svmac_supervised_loss(X0, batch['y'], batch['has_y']))
         fake = xp.flatten(0, 1)
         return t, fake.detach(), fake, na
 
-    g_loss = lambda s: L.wgan_g(s) * max(n - 1, 1)
-    name = f"svmac_n{n}" + ('' if cfg.adversarial else '_nodisc') + \
-           (f"_sup{round(100 * cfg.supervised_fraction)}" if cfg.supervised_fraction > 0 else '')
-    return _Method(name, G, D, normalize, terms, _wgan_d(cfg.gp_lambda), g_loss, cfg)
-
-def train_svmac(train, tests=None, cfg: SVMACConfig | None = None, train_cfg=None, out_dir=None,
-                method: str | None = None) -> dict:
-    "Train SVMAC (no 3D labels unless `cfg.supervised_fraction` > 0) on `train`, evaluate on `tests`; the results dict."
-    cfg = cfg if cfg is not None else SVMACConfig()
-    if not isinstance(cfg, SVMACConfig): raise ValueError(f"cfg: expected an SVMACConfig, got {type(cfg).__name__}")
-    from posebench.train import TrainConfig, seed_everything
-    train_cfg = train_cfg if train_cfg is not None else TrainConfig()
-    seed_everything(train_cfg.seed)
-    extra = {}
-    if cfg.supervised_fraction > 0:                 # only these samples' 3D poses are ever read
-        g = torch.Generator().manual_seed(train_cfg.seed + 5)
-        k = max(1, round(cfg.supervised_fraction * len(train)))
-        idx = torch.randperm(len(train), generator=g)[:k]
-        y = torch.zeros(len(train), train.skeleton.num_joints, 3)
-        y[idx] = unit_normalize_3d(train[idx.numpy()].targets3d().float())
-        has = torch.zeros(len(train)); has[idx] = 1
-        extra = {'y': y, 'has_y': has}
-    m = _svmac_method(train, cfg, extra)
-    if method: m.name = method
-    return _fit_adversarial(m, train, tests, train_cfg, out_dir, extra,
-                            meta={'n_angles': cfg.n_angles, 'supervised_fraction': cfg.supervised_fraction})
+def train_svmac(train, tests=None, options: SVMACOptions | None = None, cfg: TrainConfig | None = None, out_dir=None,
+                method: str | None = None, eval_samples: int | None = 5000) -> RunResult:
+    "Train SVMAC (no 3D labels unless `supervised_fraction` > 0) on `train` and evaluate on `tests`."
+    return run(SVMACRecipe(options or SVMACOptions()), train, tests, cfg, out_dir, method, eval_samples)
 
 # %% ../nbs/12_unsupervised.ipynb #f22e0d17
 def _max_abs(y):
@@ -482,74 +443,93 @@ def scale_equivariant(lift):
         return lift(y / s[..., None]) * s
     return wrapped
 
-def _hardy_method(train, cfg: HardyConfig):
-    skel = train.skeleton
-    G = RepresentationLifter(cfg.representation, skel, cfg.width, cfg.blocks, cfg.dropout, cfg.bn_momentum,
-                             cfg.match_params)
-    D = Critic2D(skel.num_joints, cfg.critic_width, cfg.critic_blocks) if cfg.adversarial else None
-    perm = torch.as_tensor(skel.flip_perm)
+# %% ../nbs/12_unsupervised.ipynb #d74ad6da
+class HardyRecipe(AdversarialRecipe):
+    "Hardy et al.: a lifter for one 2D representation, LS-GAN critic, random-rotation 2D cycle and 90° consistency."
+    name, Options = 'hardy', HardyOptions
 
-    def terms(tr, batch, rng):
+    def method_name(self) -> str:
+        o = self.opt
+        return (f"hardy_{o.representation}" + ('' if o.adversarial else '_nodisc')
+                + ('[ortho]' if o.inputs == 'orthographic' else ''))
+
+    def generator_spec(self) -> tuple:
+        o = self.opt
+        return 'hardy_lifter', dict(representation=o.representation, width=o.width, blocks=o.blocks, dropout=o.dropout,
+                                    bn_momentum=o.bn_momentum, match_params=o.match_params)
+
+    def normalize(self, x2d): return hardy_normalize(x2d)
+
+    def inputs(self, poseset) -> torch.Tensor:
+        if self.opt.inputs == 'orthographic': return hardy_normalize(poseset.targets3d().float()[..., :2])
+        return super().inputs(poseset)
+
+    def d_loss(self, D, real, fake, rng): return L.lsgan_d(D(real), D(fake), flip=self.opt.label_flip, generator=rng)
+    def g_loss(self, scores): return L.lsgan_g(scores)
+
+    def terms(self, tr, batch, rng):
+        o, G = self.opt, self.modules['generator']
         G_ = tr.modules['generator']
         x = batch['x']; B = len(x)
-        if cfg.random_flip:
-            mirror = x[:, perm.to(x.device)] * x.new_tensor([-1., 1.])
+        if o.random_flip:
+            perm = torch.as_tensor(G.skeleton.flip_perm, device=x.device)
+            mirror = x[:, perm] * x.new_tensor([-1., 1.])
             flip = torch.rand(B, generator=rng, device=rng.device).to(x.device) < 0.5
             x = torch.where(flip[:, None, None], mirror, x)
         z = G_(x)
         X = torch.cat([x, z[..., None]], -1)
-        R = L.hardy_rotation(B, cfg.azimuth, cfg.elevation, generator=rng).to(x.device)
+        R = L.hardy_rotation(B, o.azimuth, o.elevation, generator=rng).to(x.device)
         w = G.adv_weights.to(x.device)
         z_adv = z if not G.independent else z.detach() + w * (z - z.detach())
         fake = (torch.cat([x, z_adv[..., None]], -1) @ R.transpose(-1, -2))[..., :2]
         lift = G_
-        if cfg.renormalize:
+        if o.renormalize:
             fake = fake / fake.abs().flatten(1).amax(1).clamp_min(1e-6)[:, None, None]
             lift = scale_equivariant(G_)
         jw = G.joint_weights.to(x.device)
-        t = {'cycle2d': (cfg.w_2d, (L.reprojection_consistency(lift, x, X, R, 'none') * jw).sum(1).mean()),
-             'ninety': (cfg.w_90, (L.ninety_degree_loss(lift, x, z, 'none') * jw).sum(1).mean())}
+        t = {'cycle2d': (o.w_2d, (L.reprojection_consistency(lift, x, X, R, 'none') * jw).sum(1).mean()),
+             'ninety': (o.w_90, (L.ninety_degree_loss(lift, x, z, 'none') * jw).sum(1).mean())}
         return t, fake.detach(), fake, 1
 
-    name = f"hardy_{cfg.representation}" + ('' if cfg.adversarial else '_nodisc')
-    return _Method(name, G, D, hardy_normalize, terms, _lsgan_d(cfg.label_flip), L.lsgan_g, cfg)
-
-def train_representation(train, tests=None, representation: str | None = None, cfg: HardyConfig | None = None,
-                         train_cfg=None, out_dir=None, method: str | None = None) -> dict:
-    "Train Hardy et al.'s lifter for one 2D `representation` without 3D labels, evaluate on `tests`; the results dict."
-    cfg = cfg if cfg is not None else HardyConfig()
-    if not isinstance(cfg, HardyConfig): raise ValueError(f"cfg: expected a HardyConfig, got {type(cfg).__name__}")
-    if representation is not None: cfg = dataclasses.replace(cfg, representation=representation)
-    from posebench.train import TrainConfig, seed_everything
-    train_cfg = train_cfg if train_cfg is not None else TrainConfig()
-    seed_everything(train_cfg.seed)
-    m = _hardy_method(train, cfg)
-    if method: m.name = method
-    return _fit_adversarial(m, train, tests, train_cfg, out_dir, meta={'representation': cfg.representation})
+def train_representation(train, tests=None, representation: str | None = None, options: HardyOptions | None = None,
+                         cfg: TrainConfig | None = None, out_dir=None, method: str | None = None,
+                         eval_samples: int | None = 5000) -> RunResult:
+    "Train Hardy et al.'s lifter for one 2D `representation` without 3D labels and evaluate on `tests`."
+    options = options or HardyOptions()
+    if representation is not None: options = dataclasses.replace(options, representation=representation)
+    return run(HardyRecipe(options), train, tests, cfg, out_dir, method, eval_samples)
 
 # %% ../nbs/12_unsupervised.ipynb #e242a4d7
-def stability_study(recipe, seeds, *args, train_cfg=None, out_dir=None, **kwargs) -> dict:
-    "Run `recipe(*args, train_cfg=..., **kwargs)` once per seed; {'runs': [results...], 'seeds': [...]}."
-    from posebench.train import TrainConfig
-    base = train_cfg if train_cfg is not None else TrainConfig()
-    runs = []
-    for s in seeds:
-        cfg = base.replace(seed=int(s))
-        od = None if out_dir is None else Path(out_dir) / f"seed{s}"
-        r = recipe(*args, train_cfg=cfg, out_dir=od, **kwargs)
-        runs.append(dict(r))
-    return {'seeds': [int(s) for s in seeds], 'runs': runs}
+STABILITY_SEEDS = (0, 1, 2, 3, 4)   # Hardy et al.'s study: five runs per representation
+
+def stability_study(train_fn, seeds=STABILITY_SEEDS, *args, cfg: TrainConfig | None = None, out_dir=None,
+                    **kwargs) -> list:
+    "Run `train_fn(*args, cfg=..., out_dir=..., **kwargs)` once per seed (folders seed<k>); the list of `RunResult`s."
+    base = cfg if cfg is not None else TrainConfig()
+    return [train_fn(*args, cfg=base.replace(seed=int(s)),
+                     out_dir=None if out_dir is None else Path(out_dir) / f"seed{s}", **kwargs) for s in seeds]
+
+def _history(r) -> list: return r.history if hasattr(r, 'history') else r['history']
 
 def stability_curves(runs, key: str) -> dict:
     "Mean and std over runs of history[key] per epoch: {'epoch': [...], 'mean': [...], 'std': [...], 'n': runs}."
-    runs = runs['runs'] if isinstance(runs, dict) and 'runs' in runs else runs
     if not runs: raise ValueError("stability_curves: no runs")
-    missing = [i for i, r in enumerate(runs) if any(key not in h for h in r['history'])]
+    missing = [i for i, r in enumerate(runs) if any(key not in h for h in _history(r))]
     if missing: raise ValueError(f"stability_curves: key {key!r} missing from the history of runs {missing}")
-    n_ep = min(len(r['history']) for r in runs)
-    vals = np.array([[h[key] for h in r['history'][:n_ep]] for r in runs], dtype=float)
+    n_ep = min(len(_history(r)) for r in runs)
+    vals = np.array([[h[key] for h in _history(r)[:n_ep]] for r in runs], dtype=float)
     return {'epoch': list(range(1, n_ep + 1)), 'mean': vals.mean(0).tolist(), 'std': vals.std(0).tolist(),
             'n': len(runs), 'key': key}
+
+def stability_summary(runs, key: str, window=(500 / 800, 1.0)) -> dict:
+    "Hardy et al.'s summaries over seeds (mean, std): last epoch, mean over the `window` fraction of epochs (their 500–800 of 800), best epoch."
+    c = stability_curves(runs, key)
+    vals = np.array([[h[key] for h in _history(r)[:len(c['epoch'])]] for r in runs], dtype=float)
+    n = vals.shape[1]
+    lo, hi = int(np.floor(window[0] * n)), max(int(np.ceil(window[1] * n)), int(np.floor(window[0] * n)) + 1)
+    pick = {'last': vals[:, -1], 'window_mean': vals[:, lo:hi].mean(1), 'best': vals.min(1)}
+    return {k: {'mean': float(v.mean()), 'std': float(v.std(ddof=1)) if len(v) > 1 else float('nan'), 'n': len(v)}
+            for k, v in pick.items()} | {'window_epochs': [lo + 1, hi], 'key': key}
 
 def plot_stability(curves: dict | list, title: str = 'Training stability'):
     "Plotly figure of mean ± std curves (one or several `stability_curves` results, labelled by their key/method)."
