@@ -5,14 +5,17 @@
 # %% ../nbs/10_crm.ipynb #5cba0d0b
 from __future__ import annotations
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import numpy as np
 import torch
-from .geometry import as_tensor
+from .geometry import as_tensor, mm_to_m, m_to_mm
+from .kinematics import PoseGenerator, select_seeds
+from .train import TrainConfig
+from .recipe import Recipe, RunResult, run, predict_batches, eval_mode
 
 # %% auto #0
-__all__ = ['joint_bounds', 'JointHistograms', 'cips_weights', 'crm_weights', 'counterfactual_loss', 'posegu_loss',
-           'posegu_sample_weights', 'plot_joint_distributions']
+__all__ = ['POSEGU_ARMS', 'joint_bounds', 'JointHistograms', 'cips_weights', 'effective_sample_size', 'crm_weights',
+           'counterfactual_loss', 'PoseGUOptions', 'PoseGURecipe', 'train_posegu', 'plot_joint_distributions']
 
 # %% ../nbs/10_crm.ipynb #37fbafb5
 def _check2d(x, what):
@@ -102,18 +105,25 @@ class JointHistograms:
         raise ValueError(f"log_propensity: combine must be 'product' or 'geometric_mean', got {combine!r}")
 
 # %% ../nbs/10_crm.ipynb #f720291f
-def cips_weights(x2d, gt_hist: JointHistograms, gen_hist: JointHistograms, clip_M: float = 10.,
-                 combine: str = 'product') -> torch.Tensor:
-    "Clipped IPS weights (N,) w = min(p_gt(x) / p_gen(x), M) (eq. 10), from log-propensities."
+def cips_weights(x2d, num_hist: JointHistograms, den_hist: JointHistograms, clip_M: float = 10.,
+                 combine: str = 'geometric_mean') -> torch.Tensor:
+    "Clipped IPS weights (N,) w = min(p_num(x) / p_den(x), M) (eq. 10), from log-propensities."
     if not clip_M > 0: raise ValueError(f"cips_weights: clip_M must be > 0, got {clip_M}")
-    logw = gt_hist.log_propensity(x2d, combine) - gen_hist.log_propensity(x2d, combine)
+    logw = num_hist.log_propensity(x2d, combine) - den_hist.log_propensity(x2d, combine)
     return logw.clamp_max(math.log(clip_M)).exp()
 
-def crm_weights(generated2d, real2d, gt_fraction: float = 0.25, bins: int = 32, clip_M: float = 10., alpha: float = 1.,
-                root_relative: bool = True, combine: str = 'product', seed: int = 0) -> tuple:
-    "cIPS weights (N_gen,) of the generated 2D poses: GT histograms from a random `gt_fraction` of `real2d`; also an info dict."
-    gen = _check2d(generated2d, 'crm_weights generated2d')
+def effective_sample_size(w) -> float:
+    "Kish's effective sample size of weights `w`, as a fraction of their number: (Σw)² / (N Σw²)."
+    w = as_tensor(w).double()
+    if w.numel() == 0: raise ValueError("effective_sample_size: no weights")
+    return float(w.sum() ** 2 / (w.numel() * (w * w).sum()).clamp_min(1e-300))
+
+# %% ../nbs/10_crm.ipynb #5122a3db
+def crm_weights(real2d, generated2d, gt_fraction: float = 0.25, bins: int = 32, clip_M: float = 10., alpha: float = 1.,
+                root_relative: bool = True, combine: str = 'geometric_mean', seed: int = 0) -> tuple:
+    "(indices of a random `gt_fraction` of the real poses, their cIPS weights p_gen/p_gt clipped at M, an info dict)."
     real = _check2d(real2d, 'crm_weights real2d')
+    gen = _check2d(generated2d, 'crm_weights generated2d')
     if gen.shape[1] != real.shape[1]: raise ValueError(f"crm_weights: generated poses have {gen.shape[1]} joints, real {real.shape[1]}")
     if not 0 < gt_fraction <= 1: raise ValueError(f"crm_weights: gt_fraction must be in (0, 1], got {gt_fraction}")
     k = max(1, int(round(gt_fraction * len(real))))
@@ -122,26 +132,115 @@ def crm_weights(generated2d, real2d, gt_fraction: float = 0.25, bins: int = 32, 
     lo, hi = joint_bounds(gt, gen, root_relative=root_relative)
     h_gt = JointHistograms.fit(gt, bins, lo, hi, alpha, root_relative)
     h_gen = JointHistograms.fit(gen, bins, lo, hi, alpha, root_relative)
-    w = cips_weights(gen, h_gt, h_gen, clip_M, combine)
+    w = cips_weights(gt, h_gen, h_gt, clip_M, combine)
     info = dict(n_gt=k, n_generated=len(gen), bins=bins, clip_M=clip_M, alpha=alpha, root_relative=root_relative,
-                combine=combine, mean_weight=float(w.mean()), clipped_fraction=float((w >= clip_M * (1 - 1e-6)).float().mean()),
-                gt_index=idx)
-    return w, info
+                combine=combine, mean_weight=float(w.mean()), ess=effective_sample_size(w),
+                below_0_01=float((w < 0.01).float().mean()), clipped_fraction=float((w >= clip_M * (1 - 1e-6)).float().mean()))
+    return idx, w, info
 
+# %% ../nbs/10_crm.ipynb #4bb60418
 def counterfactual_loss(pred, target, weights) -> torch.Tensor:
-    "Eq. 12: batch mean of w_i · e_i, e_i = mean over joints and coordinates of (f(x_i) - y_i)² (the MSE of `train_supervised`)."
+    "Eq. 12: batch mean of w_i · e_i, e_i = mean over joints and coordinates of (f(x_i) - y_i)²."
     pred, target, weights = as_tensor(pred), as_tensor(target), as_tensor(weights)
     if pred.shape != target.shape: raise ValueError(f"counterfactual_loss: pred {tuple(pred.shape)} != target {tuple(target.shape)}")
     if weights.shape != pred.shape[:1]: raise ValueError(f"counterfactual_loss: weights must be ({pred.shape[0]},), got {tuple(weights.shape)}")
     return (weights.to(pred) * (pred - target).pow(2).flatten(1).mean(1)).mean()
 
-def posegu_loss(pred, target, weights) -> torch.Tensor:
-    "Total PoseGU loss: estimation MSE + counterfactual loss = batch mean of (1 + w_i) e_i."
-    return counterfactual_loss(pred, target, torch.ones_like(as_tensor(weights))) + counterfactual_loss(pred, target, weights)
+# %% ../nbs/10_crm.ipynb #0a3e0daa
+POSEGU_ARMS = ('pg', 'posegu_nocrm', 'posegu')
 
-def posegu_sample_weights(weights) -> torch.Tensor:
-    "Per-sample weights 1 + w for `train_supervised(..., sample_weights=...)`: its weighted MSE is then `posegu_loss`."
-    return 1 + as_tensor(weights)
+@dataclass
+class PoseGUOptions:
+    "PoseGU's settings: the estimator, the generator, the CRM weights and the arm."
+    arm: str = 'posegu'                 # 'pg' | 'posegu_nocrm' | 'posegu' (see the table above)
+    model: str = 'simple_baseline'
+    model_kwargs: dict = field(default_factory=dict)
+    seeds_per_action: int = 20          # real seed poses per action for the generator's angle ranges (paper: 20)
+    margin_deg: float = 0.              # widen every angle range by this much on each side
+    n_generated: int = 100_000          # generated poses (whole sequences)
+    frames_per_key: int = 10            # eq. 7
+    sequence_length: int = 50
+    tilt_deg: float = 10.               # whole-body tilt range, ± degrees
+    gt_fraction: float = 0.25           # share of the real training set sampled for the counterfactual loss
+    bins: int = 32                      # histogram bins per axis
+    clip_M: float = 10.                 # cIPS clip
+    combine: str = 'geometric_mean'     # joints' frequencies: 'geometric_mean' (default: see the notebook) or 'product' (eq. 8)
+    w_cf: float = 1.                    # weight of the counterfactual loss
+
+    def __post_init__(self):
+        if self.arm not in POSEGU_ARMS: raise ValueError(f"PoseGUOptions.arm: expected one of {POSEGU_ARMS}, got {self.arm!r}")
+        if self.combine not in ('product', 'geometric_mean'):
+            raise ValueError(f"PoseGUOptions.combine: expected 'product' or 'geometric_mean', got {self.combine!r}")
+        if not 0 < self.gt_fraction <= 1: raise ValueError(f"PoseGUOptions.gt_fraction: expected (0, 1], got {self.gt_fraction}")
+        if self.n_generated < 2: raise ValueError(f"PoseGUOptions.n_generated: expected >= 2, got {self.n_generated}")
+
+# %% ../nbs/10_crm.ipynb #e1599797
+class PoseGURecipe(Recipe):
+    "PoseGU: an estimator trained on generated pairs plus cIPS-weighted real pairs (the counterfactual loss)."
+    name, Options = 'posegu', PoseGUOptions
+
+    def __init__(self, options=None, generated=None, **kw):
+        super().__init__(options, **kw)
+        self.generated, self.info = generated, {}
+
+    def method_name(self) -> str:
+        return f"{self.opt.model} ({ {'pg': 'PG', 'posegu_nocrm': 'PoseGU without CRM', 'posegu': 'PoseGU'}[self.opt.arm]})"
+
+    def networks(self, train) -> dict: return {'model': (self.opt.model, self.opt.model_kwargs)}
+
+    def make_generated(self, train, seed: int):
+        "The generator seeded from `train` and its `n_generated` poses (a PoseSet)."
+        o = self.opt
+        seeds = train[select_seeds(train, o.seeds_per_action, seed=seed)]
+        gen = PoseGenerator.from_poseset(seeds, margin=math.radians(o.margin_deg), frames_per_key=o.frames_per_key,
+                                         sequence_length=o.sequence_length, tilt_deg=o.tilt_deg, name='generated')
+        return gen, gen.generate(o.n_generated, seed=seed)
+
+    def data(self, train, cfg) -> dict:
+        o = self.opt
+        if self.generated is None: self.generator, self.generated = self.make_generated(train, cfg.seed)
+        fake = self.generated
+        d = {'x': fake.inputs2d().float(), 'y': mm_to_m(fake.targets3d()).float()}
+        if o.arm != 'pg':
+            idx, w, info = crm_weights(train.inputs2d(), fake.inputs2d(), o.gt_fraction, o.bins, o.clip_M,
+                                       combine=o.combine, seed=cfg.seed)
+            real = train[idx.numpy()]
+            self.real = {'x': real.inputs2d().float(), 'y': mm_to_m(real.targets3d()).float(),
+                         'w': w.float() if o.arm == 'posegu' else torch.ones(len(idx))}
+            self.info = {**info, 'weights_used': o.arm == 'posegu'}
+        self.info.update(n_generated=len(fake), arm=o.arm)
+        return d
+
+    def setup(self, tr, train):
+        self.rng = torch.Generator(device=tr.device).manual_seed(tr.cfg.seed + 23)
+        tr.stateful['real_draws'] = self.rng
+
+    def step(self, tr, batch, i) -> dict:
+        est = tr.modules['model']
+        loss_e = (est(batch['x']).float() - batch['y']).pow(2).mean()
+        out, loss = {'loss_est': loss_e}, loss_e
+        if self.opt.arm != 'pg':
+            if self.real['x'].device != batch['x'].device: self.real = {k: v.to(batch['x'].device) for k, v in self.real.items()}
+            j = torch.randint(0, len(self.real['x']), (len(batch['x']),), generator=self.rng, device=self.rng.device)
+            j = j.to(batch['x'].device)
+            loss_cf = counterfactual_loss(est(self.real['x'][j]).float(), self.real['y'][j], self.real['w'][j])
+            loss = loss + self.opt.w_cf * loss_cf
+            out['loss_cf'] = loss_cf
+        tr.backward(loss, 'model')
+        return {'loss': loss, **out}
+
+    def predict_mm(self, poseset) -> torch.Tensor:
+        net = self.modules['model']
+        with eval_mode(net): return m_to_mm(predict_batches(net, poseset.inputs2d().float(), self.device))
+
+    def extra_results(self) -> dict: return {'crm': self.info}
+
+# %% ../nbs/10_crm.ipynb #d4e5acc2
+def train_posegu(train, tests=None, options: PoseGUOptions | None = None, cfg: TrainConfig | None = None,
+                 generated=None, out_dir=None, method: str | None = None, eval_samples: int | None = 10000) -> RunResult:
+    "Train one PoseGU arm (`options.arm`) on `train` (generated poses made from it unless `generated` is given)."
+    return run(PoseGURecipe(options or PoseGUOptions(), generated=generated), train, tests, cfg, out_dir, method,
+               eval_samples)
 
 # %% ../nbs/10_crm.ipynb #b9fb0bf1
 def plot_joint_distributions(real2d, generated2d, joints=None, names=None, bins: int = 60, root_relative: bool = True,
