@@ -1,5 +1,5 @@
 "Tests of posebench.data: PoseSet, cameras, readers (on small files written here), benchmarks, sampler, default data."
-import os, sys, types
+import functools, os, sys, types
 import numpy as np
 import pytest
 import torch
@@ -7,10 +7,17 @@ from posebench import data as D
 from posebench.data import PoseSet, DeviceSampler
 from posebench.skeleton import H36M17, H36M16
 from posebench.geometry import camera_to_world, bone_lengths, project
+from posebench.mocap import z_up_to_y_up
+import posebench.data.readers as readers
+
+def _body(n, seed=0):
+    "n real-looking camera-frame poses (mm, H36M17) from the default set, with a little noise."
+    g = torch.Generator().manual_seed(seed)
+    return D.default_dataset().pose3d[:n * 37:37] + torch.randn(n, 17, 3, generator=g) * 5
 
 def _ps(n=10, J=17, seed=0, **kw):
-    g = torch.Generator().manual_seed(seed)
-    p3 = torch.randn(n, J, 3, generator=g) * 200 + torch.tensor([0., 0., 4000.])
+    p3 = _body(n, seed)
+    if J == 16: p3 = p3[:, H36M17.index(list(H36M16.joint_names))]
     cam = D.h36m_cameras()[torch.arange(n) % 4]
     p2 = project(p3, cam[:, :4])
     args = dict(pose3d=p3, pose2d=p2, camera=cam, subject=np.array(['S1', 'S9'] * (n // 2)),
@@ -136,9 +143,12 @@ def test_virtual_cameras_look_at_subject():
     ps = D.default_dataset()[:120 * 8]
     assert (ps.pose2d[:, 10, 1] < ps.pose2d[:, 3, 1]).all()
 
+@functools.lru_cache(maxsize=1)
+def _motions(): return D.default_motions(0)
+
 def _walk(F=30, J=17, seed=0):
     g = torch.Generator().manual_seed(seed)
-    base = D._generate(0)[0][0, :F]                      # a walking clip, Z-up mm
+    base = _motions()[0][0, :F]                                # a walking clip, Z-up mm
     return base + torch.randn(1, J, 3, generator=g)
 
 def test_from_world_order_centring_and_up():
@@ -155,7 +165,7 @@ def test_from_world_order_centring_and_up():
     torch.testing.assert_close(w[:, 0, :2].mean(0), torch.zeros(2), atol=1e-2, rtol=0)   # centred per clip
     torch.testing.assert_close(w - w[:1, :1], X[:30] - X[:1, :1], atol=1e-2, rtol=0)      # motion kept
     # Y-up input gives the same result after the (x, y, z) -> (x, -z, y) mapping
-    Xy = X @ D._Y_UP_TO_Z_UP                               # inverse mapping: z-up -> y-up
+    Xy = z_up_to_y_up(X)
     py = D.from_world(Xy, 'S1', 'walk', seq, 30., up='y')
     torch.testing.assert_close(py.pose3d, ps.pose3d, atol=1e-2, rtol=0)
     with pytest.raises(ValueError, match="up"): D.from_world(X, 'S1', 'walk', seq, up='x')
@@ -206,7 +216,8 @@ def test_read_h36m(tmp_path):
 @pytest.mark.parametrize('reader,fname', [(D.read_3dhp_test, 'test_3dhp.npz'), (D.read_3dpw_test, 'test_3dpw.npz')])
 def test_read_poseaug_test_sets(tmp_path, reader, fname):
     g = np.random.default_rng(1)
-    p3 = g.normal(0, 0.3, (7, 16, 3)).astype(np.float32); p3[:, 0] = 0
+    b = _body(7)[:, H36M17.index(list(H36M16.joint_names))]
+    p3 = ((b - b[:, :1]) / 1000).numpy().astype(np.float32)          # root-relative metres, camera frame
     p2 = g.uniform(-0.8, 0.8, (7, 16, 2)).astype(np.float32)
     np.savez(tmp_path / fname, pose3d=p3, pose2d=p2)
     ps = reader(tmp_path / fname)
@@ -224,9 +235,9 @@ def test_read_poseaug_test_sets(tmp_path, reader, fname):
 def test_mocap_wrappers_with_stub(monkeypatch, tmp_path):
     "read_bvh / read_asf_amc: Y-up positions from posebench.mocap are filmed like from_world(up='y')."
     X = _walk(10)
-    Xy = X @ D._Y_UP_TO_Z_UP
-    stub = types.SimpleNamespace(bvh_to_h36m17=lambda p: (Xy.numpy(), 60.), asf_amc_to_h36m17=lambda a, m: (Xy.numpy(), 120.))
-    monkeypatch.setitem(sys.modules, 'posebench.mocap', stub)
+    Xy = z_up_to_y_up(X)
+    monkeypatch.setattr(readers, 'bvh_to_h36m17', lambda p, to_z_up=False: ((X if to_z_up else Xy).numpy(), 60.))
+    monkeypatch.setattr(readers, 'asf_amc_to_h36m17', lambda a, m: (Xy.numpy(), 120.))
     ref = D.from_world(X, 's', 'walk', 0, 60.)
     ps = D.read_bvh(tmp_path / 'clip.bvh', subject='s', action='walk')
     assert ps.fps == 60. and len(ps) == 40
@@ -234,7 +245,6 @@ def test_mocap_wrappers_with_stub(monkeypatch, tmp_path):
     pa = D.read_asf_amc(tmp_path / 'a.asf', tmp_path / 'a.amc')
     assert pa.fps == 120. and set(pa.subject) == {'a'}
     # with to_z_up=True the reader gets Z-up positions and must not turn them again
-    stub.bvh_to_h36m17 = lambda p, to_z_up=False: ((X if to_z_up else Xy).numpy(), 60.)
     torch.testing.assert_close(D.read_bvh(tmp_path / 'c.bvh', to_z_up=True).pose3d, ref.pose3d, atol=1e-2, rtol=0)
 
 def test_read_bvh_real(cmu_raw):
@@ -260,7 +270,7 @@ def test_load_hdm05_small(tmp_path):
 
 def test_load_cmu_small(tmp_path):
     F = 40
-    X = (_walk(F) @ D._Y_UP_TO_Z_UP).numpy()
+    X = z_up_to_y_up(_walk(F)).numpy()
     valid = np.ones(F, bool); valid[20] = False
     np.savez(tmp_path / 'cmu_h36m17.npz', positions=X, subject=np.array(['cmu02'] * F), action=np.array(['walk'] * F),
              sequence=np.array(['02_01'] * F), frame_index=np.arange(F), valid=valid, fps=np.float32(120))
@@ -320,7 +330,7 @@ def test_default_dataset_deterministic_and_plausible():
     assert ps is D.default_dataset(0)                          # cached
     assert 30_000 <= len(ps) <= 60_000 and set(ps.subject) == set(D.DEFAULT_SUBJECTS)
     assert set(ps.action) == set(D.DEFAULT_ACTIONS)
-    X1, _, _ = D._generate(0); X2, _, _ = D._generate(0); X3, _, _ = D._generate(1)
+    X1, _, _ = D.default_motions(0); X2, _, _ = D.default_motions(0); X3, _, _ = D.default_motions(1)
     assert torch.equal(X1, X2) and not torch.allclose(X1, X3)
     # bone lengths constant per subject, different between subjects
     bl = bone_lengths(ps.pose3d)
@@ -337,7 +347,7 @@ def test_default_dataset_deterministic_and_plausible():
         n = torch.linalg.cross(x[:, knee] - x[:, hip], x[:, foot] - x[:, knee])
         assert ((n * right).sum(-1) / (right.norm(dim=-1) * 1e5) < 1e-3).all()
     # feet on the floor (jumps leave it, not by more than half a metre)
-    X, _, act = D._generate(0)
+    X, _, act = D.default_motions(0)
     low = X[..., [3, 6], 2].amin(-1)
     assert (low >= 79).all() and (low[torch.as_tensor(act != 'jump')] < 150).all() and low.max() < 600
     # in front of every camera, mostly inside the 1000 x 1000 images
