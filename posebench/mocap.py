@@ -251,7 +251,8 @@ class ASF:
     @property
     def unit_mm(self) -> float:
         "Millimetres per length unit under the CMU convention: `length L` means 1 unit = (1/L) inch."
-        return 25.4 / float(self.units.get('length', 1.0))
+        L = float(self.units.get('length', 1.0))
+        return 25.4 / L if L > 0 else float('nan')      # refused by `mm_scale` with the file's name
     def __repr__(self): return f"ASF({Path(self.path).name!r}, {len(self.bones)} bones, units {self.units})"
 
 def _asf_sections(path, lines):

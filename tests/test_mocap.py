@@ -424,3 +424,22 @@ def test_asf_amc_hdm05_matches_npz(hdm05_raw, hdm05_npz):
     assert err < 0.01, err  # mm
     asf = read_asf(hdm05_raw / 'HDM_mm.asf')
     assert len(asf.bones) == 30 and asf.units['length'] == 0.45
+
+
+# ---------------------------------------------------------------- issue 18: scales that mirror or collapse the body
+@pytest.mark.parametrize('scale', [0., -10., float('nan'), float('inf'), 'cm'])
+def test_bvh_and_asf_scale_must_be_positive(cmu_raw, hdm05_raw, scale):
+    "A zero, negative (mirroring), NaN, infinite or non-numeric scale is refused, naming the file and the scale."
+    with pytest.raises(ValueError, match=r"02_01\.bvh: scale \(mm per file unit\) must be a finite number > 0"):
+        bvh_to_h36m17(cmu_raw / '02_01.bvh', scale=scale, frames=[0])
+    with pytest.raises(ValueError, match=r"HDM_mm_squat1Reps_037_120\.amc: scale: scale \(mm per file unit\) must be"):
+        asf_amc_to_h36m17(hdm05_raw / 'HDM_mm.asf', hdm05_raw / 'HDM_mm_squat1Reps_037_120.amc', scale=scale, frames=[0])
+
+
+@pytest.mark.parametrize('length', ['0', '-0.45'])
+def test_asf_zero_or_negative_length_unit_refused(tmp_path, length):
+    "An ASF whose ':units length' is zero or negative cannot give millimetres: refused naming the ASF file."
+    bad = _write(tmp_path, 'neg.asf', ASF_TEXT.replace('  length 0.45', f'  length {length}'))
+    amc = _write(tmp_path, 'neg.amc', AMC_TEXT)
+    with pytest.raises(ValueError, match=r"neg\.asf: scale \(mm per file unit\) must be a finite number > 0"):
+        asf_amc_to_h36m17(bad, amc, mapping={j: 'tibia' for j in H36M17.joint_names})
