@@ -60,10 +60,12 @@ _H36M_EXTRINSICS = {
             ((0.5894251465797424, -0.7818877100944519, 0.13991211354732513, -0.14715361595153809), (-1590.738037109375, -3854.1689453125, 1578.017578125))],
 }
 
+# %% ../../nbs/04d_cameras.ipynb #acd3a8c1
 def h36m_cameras() -> torch.Tensor:
     "Intrinsics (4, 6) of the four Human3.6M cameras: fx, fy, cx, cy, width, height in pixels."
     return torch.tensor(_H36M_INTRINSICS, dtype=torch.float32)
 
+# %% ../../nbs/04d_cameras.ipynb #bcc686d7
 def _extrinsics_to_cameras(ext, what='extrinsics') -> dict:
     "A `from_world` camera dict from 4 (quaternion wxyz camera-to-world, centre mm) pairs."
     try:
@@ -77,6 +79,7 @@ def _extrinsics_to_cameras(ext, what='extrinsics') -> dict:
     return dict(R=R, t=t.float(), intrinsics=h36m_cameras()[:len(ext)],
                 distortion=torch.tensor(_H36M_DISTORTION[:len(ext)], dtype=torch.float32))
 
+# %% ../../nbs/04d_cameras.ipynb #86a55fc3
 def h36m_camera_params(subject: str, extrinsics: dict = None) -> dict:
     "Calibration of `subject`'s session: R (4,3,3) world->camera, t (4,3) centres mm, intrinsics (4,6), distortion (4,5)."
     table = _H36M_EXTRINSICS if extrinsics is None else extrinsics

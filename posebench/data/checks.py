@@ -87,6 +87,7 @@ def skipped(skip_checks) -> frozenset:
     if bad: raise ValueError(f"skip_checks: unknown check(s) {bad}; valid: {list(CHECKS)} (or True for all)")
     return frozenset(names)
 
+# %% ../../nbs/04b_checks.ipynb #9cf01838
 def refuse(where, check: str, measured: str, expected: str, hint: str = ''):
     "Raise the `ValueError` of a failed plausibility check: file, check, measured value, expectation and the override."
     raise ValueError(f"{where}: implausible data, check {check!r}: {measured}, expected {expected}"
@@ -126,6 +127,7 @@ def left_right_score(x, skeleton: Skeleton = H36M17) -> float:
         s = s + (n * right).sum(-1)
     return (s / 2).mean().item()
 
+# %% ../../nbs/04b_checks.ipynb #a7cfbc3b
 def check_left_right(x, skeleton: Skeleton = H36M17, where='poses', skip_checks=()):
     "`left_right`: knees bend towards the subject's back, i.e. left and right joints are where their names say."
     if 'left_right' in skipped(skip_checks): return
@@ -143,6 +145,7 @@ def up_score(x, up, skeleton: Skeleton = H36M17) -> float:
     u = torch.nn.functional.normalize(as_tensor(up, device=x.device), dim=-1)
     return torch.nn.functional.cosine_similarity(v, u.expand_as(v), dim=-1).median().item()
 
+# %% ../../nbs/04b_checks.ipynb #f1a91efb
 def check_up_axis(x, up, skeleton: Skeleton = H36M17, where='poses', skip_checks=()):
     "`up_axis`: the head is above the feet along `up` (e.g. (0, 0, 1) for Z-up world data, (0, -1, 0) in camera frames)."
     if 'up_axis' in skipped(skip_checks): return
@@ -165,6 +168,7 @@ def check_depth(pose3d, skeleton: Skeleton = H36M17, where='poses', skip_checks=
     if zroot < DEPTH_MIN_MM:
         refuse(where, 'depth', f"median root depth {zroot:.4g} mm", f">= {DEPTH_MIN_MM:g} mm", 'wrong units or camera frame?')
 
+# %% ../../nbs/04b_checks.ipynb #125bec99
 def check_image_range(pose2d, camera, skeleton: Skeleton = H36M17, where='poses', skip_checks=()):
     "`image_range`: 2D pixels lie on the image (`camera` (N, 6) holds width, height) and span more than a few pixels."
     if 'image_range' in skipped(skip_checks): return
@@ -182,6 +186,7 @@ def check_image_range(pose2d, camera, skeleton: Skeleton = H36M17, where='poses'
 # %% ../../nbs/04b_checks.ipynb #9ccc3af1
 _ACTOR_PATTERNS = (re.compile(r'^(HDM_[A-Za-z]+?)(?:_|$)'), re.compile(r'^(\d+)(?:_|$)'))
 
+# %% ../../nbs/04b_checks.ipynb #e8637548
 def actor_of(path) -> str:
     "The actor a mocap file name carries (HDM05 `HDM_<actor>...`, CMU `<subject>_...`), or None."
     stem = Path(path).stem
@@ -190,6 +195,7 @@ def actor_of(path) -> str:
         if m: return m.group(1)
     return None
 
+# %% ../../nbs/04b_checks.ipynb #f0b2de07
 def check_actor(asf, amc, skip_checks=()):
     "`actor`: an ASF skeleton and an AMC motion whose names carry an actor name the same one."
     if 'actor' in skipped(skip_checks): return

@@ -29,9 +29,10 @@ def _root_for(root, name):
 
 # %% ../../nbs/04g_registry.ipynb #dddf6be3
 def load_dataset(name_or_path, root=None, **kwargs) -> PoseSet:
-    "A whole dataset as a `PoseSet`: 'default', 'hdm05', 'cmu', 'h36m', '3dhp', '3dpw' (data at `root`) or an npz path."
+    "A whole dataset as a `PoseSet`: 'default', 'hdm05', 'cmu', 'h36m', '3dhp', '3dpw' (data at `root`) or an npz path; `kwargs` (e.g. `skip_checks`) go to the reader."
     name = str(name_or_path)
-    if name == 'default': return default_dataset(**kwargs)
+    if name == 'default':                   # generated here and checked by `from_world`: nothing to skip
+        kwargs.pop('skip_checks', None); return default_dataset(**kwargs)
     if name == 'hdm05': return load_hdm05(root, **kwargs)
     if name == 'cmu': return load_cmu(root, **kwargs)
     if name == '3dhp': return read_3dhp_test(find_data_file(root, 'test_3dhp.npz', "load_dataset('3dhp')", 'POSEBENCH_3DHP'), **kwargs)
