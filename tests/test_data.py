@@ -144,7 +144,7 @@ def test_virtual_cameras_look_at_subject():
     assert (ps.pose2d[:, 10, 1] < ps.pose2d[:, 3, 1]).all()
 
 @functools.lru_cache(maxsize=1)
-def _motions(): return D.default_motions(0)
+def _motions(): return D.default_motions(0, seqs_per_pair=1, frames=60)   # one clip per subject and action
 
 def _walk(F=30, J=17, seed=0):
     g = torch.Generator().manual_seed(seed)

@@ -6,6 +6,7 @@ from posebench.mocap import (BVH, ASF, AMC, parse_bvh, bvh_world_positions, read
                              bvh_to_h36m17, asf_amc_to_h36m17, read_bvh_positions, y_up_to_z_up, euler_chain, ASF_UNIT_MM, SOURCE_UP)
 from posebench.geometry import axis_rotation
 from posebench.skeleton import H36M17
+from posebench.data import read_bvh
 
 # ---------------------------------------------------------------- hand-made BVH
 BVH_TEXT = """HIERARCHY
@@ -443,3 +444,12 @@ def test_asf_zero_or_negative_length_unit_refused(tmp_path, length):
     amc = _write(tmp_path, 'neg.amc', AMC_TEXT)
     with pytest.raises(ValueError, match=r"neg\.asf: scale \(mm per file unit\) must be a finite number > 0"):
         asf_amc_to_h36m17(bad, amc, mapping={j: 'tibia' for j in H36M17.joint_names})
+
+
+@pytest.mark.parametrize('frame_time', ['0', '-0.0083333'])
+def test_bvh_zero_or_negative_frame_time_refused(cmu_raw, tmp_path, frame_time):
+    "A BVH whose 'Frame Time' is zero or negative has no valid fps: `read_bvh` refuses it, naming the file."
+    lines = (cmu_raw / '02_01.bvh').read_text(encoding='latin-1').splitlines()
+    k = next(i for i, l in enumerate(lines) if l.startswith('Frames:'))
+    bad = _write(tmp_path, 'bad_time.bvh', '\n'.join(lines[:k] + ['Frames: 10', f'Frame Time: {frame_time}'] + lines[k + 2:k + 12]))
+    with pytest.raises(ValueError, match=r"bad_time\.bvh: fps: frame rate must be a finite number > 0"): read_bvh(bad)

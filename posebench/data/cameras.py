@@ -9,7 +9,7 @@ import torch
 from ..skeleton import Skeleton, H36M17
 from ..geometry import as_tensor, world_to_camera, look_at, project, quaternion_to_matrix
 from ..mocap import y_up_to_z_up
-from .checks import as_labels, as_poses, check_frames, check_poses, check_depth, check_image_range
+from .checks import as_labels, as_poses, check_fps, check_frames, check_poses, check_depth, check_image_range
 from .poseset import PoseSet
 
 # %% auto #0
@@ -113,6 +113,7 @@ def from_world(positions_world_mm, subject, action, sequence=0, fps: float = 30.
     skeleton.check_pose(x, f"{where} positions", dims=(3,))
     if x.ndim != 3: raise ValueError(f"{where}: expected positions (F, J, 3), got {tuple(x.shape)}")
     F = check_frames(x.shape[0], f"{where} positions")
+    fps = check_fps(fps, f"{where}: fps")
     if up == 'y': x = y_up_to_z_up(x)
     elif up != 'z': raise ValueError(f"{where}: up must be 'z' or 'y', got {up!r}")
     check_poses(x, skeleton, where, skip_checks, up=(0., 0., 1.), camera_frame=False)

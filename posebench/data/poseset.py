@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import torch
-from ..skeleton import Skeleton, H36M17, H36M16, get_skeleton
-from ..geometry import as_tensor, project, normalize_screen, denormalize_screen, root_centre, mm_to_m
+from ..skeleton import Skeleton, H36M17, get_skeleton
+from ..geometry import normalize_screen, denormalize_screen, root_centre, mm_to_m
 from .files import open_npz, require_keys, npz_array, write_npz
 from .checks import as_labels, as_poses, check_fps, check_frames, check_poses
 
