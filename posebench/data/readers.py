@@ -68,7 +68,7 @@ def read_h36m(path3d, path2d=None, allow_pickle: bool = False, subjects=None, ca
                                     skel, name))
                 seq += 1
     if not sets: raise ValueError(f"{path3d}: no clips for subjects {subjects}")
-    return PoseSet.concat(sets, name=name).check(skip_checks, where=path2d if data2d is not None else path3d)
+    return PoseSet.concat(sets, name=name).check(skip_checks, where=path3d if data2d is None else f"{path3d} + {path2d}")
 
 # %% ../../nbs/04e_readers.ipynb #6bff2524
 def read_poseaug_test(path, dataset: str, image_size, fps: float, name: str = None, skip_checks=()) -> PoseSet:

@@ -8,7 +8,7 @@ import functools, math
 import numpy as np
 import torch
 from ..skeleton import H36M17
-from ..geometry import euler_to_matrix, forward_kinematics
+from ..geometry import euler_to_matrix, forward_kinematics, m_to_mm
 from .poseset import PoseSet
 from .cameras import from_world, virtual_cameras
 
@@ -156,13 +156,13 @@ def default_motions(seed: int = 0, seqs_per_pair: int = 2, frames: int = 120, fp
         psi0 = 2 * math.pi * torch.rand(n, 1, generator=g)
         turn = torch.where(torch.rand(n, 1, generator=g) < 0.5, -1., 1.)
         radius = 1200. + 800. * torch.rand(n, 1, generator=g)
-        omega = torch.where(speed[:, None] > 0, turn * speed[:, None] * 1000. / radius, 0.1 * turn * torch.rand(n, 1, generator=g))
+        omega = torch.where(speed[:, None] > 0, turn * m_to_mm(speed[:, None]) / radius, 0.1 * turn * torch.rand(n, 1, generator=g))
         psi = psi0 + omega * tt
         root_rot = euler_to_matrix(torch.stack([A[:, :, 0, 0], A[:, :, 0, 1], psi + A[:, :, 0, 2]], -1))
         A[:, :, 0] = 0.
         pos, _ = forward_kinematics(euler_to_matrix(A), offs[si][:, None], H36M17.parents, root_rot=root_rot)
         safe_om = torch.where(omega.abs() > 1e-6, omega, torch.ones_like(omega))
-        r = torch.where(omega.abs() > 1e-6, speed[:, None] * 1000. / safe_om, torch.zeros_like(omega))
+        r = torch.where(omega.abs() > 1e-6, m_to_mm(speed[:, None]) / safe_om, torch.zeros_like(omega))
         path = torch.stack([r * (torch.cos(psi) - torch.cos(psi0)), r * (torch.sin(psi) - torch.sin(psi0))], -1)
         ground = pos[:, :, [3, 6], 2].amin(-1)
         root = torch.cat([path, (80. - ground + zx)[..., None]], -1)
