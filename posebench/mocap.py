@@ -517,6 +517,6 @@ def asf_amc_to_h36m17(asf_path, amc_path, to_z_up: bool = False, fps: float = 12
     asf = asf_path if isinstance(asf_path, ASF) else read_asf(asf_path)
     amc = amc_path if isinstance(amc_path, AMC) else read_amc(amc_path, asf)
     x = _map_joints(asf_amc_world_positions(asf, amc, frames), asf.joint_names, mapping or ASF_TO_H36M, asf.path)
-    x = x * mm_scale(asf.unit_mm if scale is None else scale, asf.path if scale is None else f"{amc.path}: scale")
+    x = x * mm_scale(asf.unit_mm if scale is None else scale, asf.path if scale is None else amc.path)
     if to_z_up: x = y_up_to_z_up(x)
     return x.astype(np.float32), float(fps)

@@ -433,7 +433,7 @@ def test_bvh_and_asf_scale_must_be_positive(cmu_raw, hdm05_raw, scale):
     "A zero, negative (mirroring), NaN, infinite or non-numeric scale is refused, naming the file and the scale."
     with pytest.raises(ValueError, match=r"02_01\.bvh: scale \(mm per file unit\) must be a finite number > 0"):
         bvh_to_h36m17(cmu_raw / '02_01.bvh', scale=scale, frames=[0])
-    with pytest.raises(ValueError, match=r"HDM_mm_squat1Reps_037_120\.amc: scale: scale \(mm per file unit\) must be"):
+    with pytest.raises(ValueError, match=r"HDM_mm_squat1Reps_037_120\.amc: scale \(mm per file unit\) must be"):
         asf_amc_to_h36m17(hdm05_raw / 'HDM_mm.asf', hdm05_raw / 'HDM_mm_squat1Reps_037_120.amc', scale=scale, frames=[0])
 
 

@@ -59,7 +59,7 @@ def check_fps(fps, what: str = 'fps') -> float:
     try: f = float(np.asarray(fps).item()) if np.ndim(fps) == 0 or np.size(fps) == 1 else None
     except (TypeError, ValueError): f = None
     if f is None or not np.isfinite(f) or f <= 0:
-        raise ValueError(f"{what}: frame rate must be a finite number > 0, got {fps!r}")
+        raise ValueError(f"{what}: frame rate must be a finite number > 0, got {np.asarray(fps).tolist()!r}")
     return f
 
 # %% ../../nbs/04b_checks.ipynb #7929f677
