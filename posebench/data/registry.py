@@ -62,7 +62,7 @@ def _split_generic(ps: PoseSet, seed: int):
 
 # %% ../../nbs/04g_registry.ipynb #3690265e
 def load_benchmark(data='default', root=None, seed: int = 0, **kwargs) -> tuple:
-    "(train, {test_name: test}) with the standard subject split of `data` (+ extra whole test sets joined by '+')."
+    "(train, {test_name: test}) with the standard split of `data` (+ whole test sets joined by '+'); `kwargs` go to the main reader, `skip_checks` to all."
     names = str(data).split('+')
     main, extra = names[0], names[1:]
     if main in ('3dhp', '3dpw'):
@@ -80,7 +80,7 @@ def load_benchmark(data='default', root=None, seed: int = 0, **kwargs) -> tuple:
         train, test, tname = _split_generic(ps, seed)
         tests = {tname: test}
     for e in extra:
-        t = load_dataset(e, _root_for(root, e))
+        t = load_dataset(e, _root_for(root, e), **{k: v for k, v in kwargs.items() if k == 'skip_checks'})
         if t.skeleton.joint_names != train.skeleton.joint_names:
             if set(train.skeleton.joint_names) <= set(t.skeleton.joint_names): t = t.with_skeleton(train.skeleton)
             else: train = train.with_skeleton(t.skeleton); tests = {k: v.with_skeleton(t.skeleton) for k, v in tests.items()}
