@@ -31,7 +31,10 @@ IMAGE_EXTENT_MIN = 0.01        # median 2D extent of a pose as a fraction of the
 def as_labels(x, n: int, what: str, dtype=None) -> np.ndarray:
     "`x` (one value, or one per sample) as a length-`n` NumPy label array; a wrong length or type names `what`."
     a = np.asarray(x.cpu() if isinstance(x, torch.Tensor) else x)
-    if a.dtype == object: raise ValueError(f"{what}: expected strings or numbers, got Python objects (dtype object)")
+    if a.dtype == object:                         # strings kept as objects are fine; dicts, arrays, None are not
+        bad = next((v for v in a.ravel() if not isinstance(v, (str, int, float, np.generic))), None)
+        if bad is not None:
+            raise ValueError(f"{what}: expected strings or numbers, got Python objects such as {type(bad).__name__}")
     if a.ndim == 0: a = np.full(n, a.item())
     if a.shape != (n,): raise ValueError(f"{what}: expected shape ({n},) (one label per sample), got {a.shape}")
     if dtype is not None:
