@@ -175,6 +175,8 @@ def test_from_world_order_centring_and_up():
 def _write_h36m(tmp_path, F=12, extra2d=5, two_d=True):
     g = np.random.default_rng(0)
     base = g.normal(0, 0.2, (1, 32, 3)) + np.array([0, 0, 0.9])
+    w = _walk(1)[0].numpy()                                    # a real-looking body (Z-up mm) at the 17 kept joints
+    base[0, D.H36M_32_TO_17] = (w - w[:1] * np.array([1, 1, 0])) / 1000     # metres, like the file
     pos = {'S1': {'Walking 1': (base + g.normal(0, 0.01, (F, 32, 3))).astype(np.float32),
                   'Sitting': (base + g.normal(0, 0.01, (F + 3, 32, 3))).astype(np.float32)},
            'S9': {'Walking': (base + g.normal(0, 0.01, (F, 32, 3))).astype(np.float32)}}
