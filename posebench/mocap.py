@@ -12,9 +12,9 @@ from .geometry import axis_rotation, forward_kinematics
 from .skeleton import H36M17
 
 # %% auto #0
-__all__ = ['SOURCE_UP', 'ASF_UNIT_MM', 'ASF_TO_H36M', 'BVH_LAYOUTS', 'euler_chain', 'y_up_to_z_up', 'BVH', 'parse_bvh',
-           'bvh_world_positions', 'read_bvh_positions', 'ASFBone', 'ASF', 'read_asf', 'AMC', 'read_amc',
-           'asf_amc_world_positions', 'bvh_layout', 'bvh_to_h36m17', 'asf_amc_to_h36m17']
+__all__ = ['SOURCE_UP', 'ASF_UNIT_MM', 'ASF_TO_H36M', 'BVH_LAYOUTS', 'euler_chain', 'y_up_to_z_up', 'z_up_to_y_up', 'BVH',
+           'parse_bvh', 'bvh_world_positions', 'read_bvh_positions', 'ASFBone', 'ASF', 'read_asf', 'AMC', 'read_amc',
+           'asf_amc_world_positions', 'bvh_layout', 'mm_scale', 'bvh_to_h36m17', 'asf_amc_to_h36m17']
 
 # %% ../nbs/03_mocap.ipynb #e3e67e3b
 SOURCE_UP = 'y'  # BVH and ASF/AMC files (CMU, HDM05) are Y-up; the readers keep it
@@ -55,9 +55,19 @@ def _root_of(parents) -> np.ndarray:
     return r
 
 def y_up_to_z_up(x):
-    "Y-up world coordinates (..., 3) -> Z-up by (x, y, z) -> (x, -z, y), a proper rotation (keeps left/right)."
+    "Y-up world coordinates (..., 3) -> Z-up by (x, y, z) -> (x, -z, y), a proper rotation (keeps left/right); NumPy or torch."
+    if isinstance(x, torch.Tensor): return torch.stack([x[..., 0], -x[..., 2], x[..., 1]], -1)
     x = np.asarray(x)
     return np.stack([x[..., 0], -x[..., 2], x[..., 1]], -1)
+
+# %% ../nbs/03_mocap.ipynb #e25226e8
+def z_up_to_y_up(x):
+    "Inverse of `y_up_to_z_up`: Z-up (..., 3) -> Y-up by (x, y, z) -> (x, z, -y); NumPy or torch."
+    if isinstance(x, torch.Tensor): return torch.stack([x[..., 0], x[..., 2], -x[..., 1]], -1)
+    x = np.asarray(x)
+    return np.stack([x[..., 0], x[..., 2], -x[..., 1]], -1)
+
+
 
 # %% ../nbs/03_mocap.ipynb #160c05f2
 _BVH_CHANNELS = ('Xposition', 'Yposition', 'Zposition', 'Xrotation', 'Yrotation', 'Zrotation')
@@ -241,7 +251,8 @@ class ASF:
     @property
     def unit_mm(self) -> float:
         "Millimetres per length unit under the CMU convention: `length L` means 1 unit = (1/L) inch."
-        return 25.4 / float(self.units.get('length', 1.0))
+        L = float(self.units.get('length', 1.0))
+        return 25.4 / L if L > 0 else float('nan')      # refused by `mm_scale` with the file's name
     def __repr__(self): return f"ASF({Path(self.path).name!r}, {len(self.bones)} bones, units {self.units})"
 
 def _asf_sections(path, lines):
@@ -474,6 +485,17 @@ def bvh_layout(bvh: BVH) -> str:
     raise ValueError(f"{bvh.path}: unknown BVH skeleton (joints {bvh.joint_names[:8]}...); expected one of "
                      f"{list(BVH_LAYOUTS)} — pass `mapping=` explicitly")
 
+# %% ../nbs/03_mocap.ipynb #ca7b0aa0
+def mm_scale(scale, where) -> float:
+    "`scale` (mm per file unit) as a float; zero, negative (a mirror), NaN or inf raise a `ValueError` naming `where`."
+    try: f = float(scale)
+    except (TypeError, ValueError): f = float('nan')
+    if not np.isfinite(f) or f <= 0:
+        raise ValueError(f"{where}: scale (mm per file unit) must be a finite number > 0, got {scale!r} "
+                         f"(a negative scale mirrors the body, zero collapses it)")
+    return f
+
+# %% ../nbs/03_mocap.ipynb #98e5d913
 def bvh_to_h36m17(path, scale=None, to_z_up: bool = False, mapping=None, frames=None):
     """H36M-17 joints (F, 17, 3) float32 in millimetres, world frame, and the fps of a BVH file.
     Axes are the file's own (Y up for CMU) unless `to_z_up` ((x, y, z) -> (x, -z, y)). `scale` = mm per file unit
@@ -484,6 +506,7 @@ def bvh_to_h36m17(path, scale=None, to_z_up: bool = False, mapping=None, frames=
         mapping, s = BVH_LAYOUTS[bvh_layout(bvh)]
         scale = s if scale is None else scale
     if scale is None: raise ValueError(f"{bvh.path}: `scale` (mm per file unit) is needed with a custom mapping")
+    scale = mm_scale(scale, bvh.path)
     x = _map_joints(bvh_world_positions(bvh, frames), bvh.joint_names, mapping, bvh.path) * scale
     if to_z_up: x = y_up_to_z_up(x)
     return x.astype(np.float32), bvh.fps
@@ -494,6 +517,6 @@ def asf_amc_to_h36m17(asf_path, amc_path, to_z_up: bool = False, fps: float = 12
     asf = asf_path if isinstance(asf_path, ASF) else read_asf(asf_path)
     amc = amc_path if isinstance(amc_path, AMC) else read_amc(amc_path, asf)
     x = _map_joints(asf_amc_world_positions(asf, amc, frames), asf.joint_names, mapping or ASF_TO_H36M, asf.path)
-    x = x * (asf.unit_mm if scale is None else scale)
+    x = x * mm_scale(asf.unit_mm if scale is None else scale, asf.path if scale is None else amc.path)
     if to_z_up: x = y_up_to_z_up(x)
     return x.astype(np.float32), float(fps)

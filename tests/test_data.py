@@ -1,5 +1,5 @@
 "Tests of posebench.data: PoseSet, cameras, readers (on small files written here), benchmarks, sampler, default data."
-import os, sys, types
+import functools, os, sys, types
 import numpy as np
 import pytest
 import torch
@@ -7,10 +7,17 @@ from posebench import data as D
 from posebench.data import PoseSet, DeviceSampler
 from posebench.skeleton import H36M17, H36M16
 from posebench.geometry import camera_to_world, bone_lengths, project
+from posebench.mocap import z_up_to_y_up
+import posebench.data.readers as readers
+
+def _body(n, seed=0):
+    "n real-looking camera-frame poses (mm, H36M17) from the default set, with a little noise."
+    g = torch.Generator().manual_seed(seed)
+    return D.default_dataset().pose3d[:n * 37:37] + torch.randn(n, 17, 3, generator=g) * 5
 
 def _ps(n=10, J=17, seed=0, **kw):
-    g = torch.Generator().manual_seed(seed)
-    p3 = torch.randn(n, J, 3, generator=g) * 200 + torch.tensor([0., 0., 4000.])
+    p3 = _body(n, seed)
+    if J == 16: p3 = p3[:, H36M17.index(list(H36M16.joint_names))]
     cam = D.h36m_cameras()[torch.arange(n) % 4]
     p2 = project(p3, cam[:, :4])
     args = dict(pose3d=p3, pose2d=p2, camera=cam, subject=np.array(['S1', 'S9'] * (n // 2)),
@@ -136,9 +143,12 @@ def test_virtual_cameras_look_at_subject():
     ps = D.default_dataset()[:120 * 8]
     assert (ps.pose2d[:, 10, 1] < ps.pose2d[:, 3, 1]).all()
 
+@functools.lru_cache(maxsize=1)
+def _motions(): return D.default_motions(0, seqs_per_pair=1, frames=60)   # one clip per subject and action
+
 def _walk(F=30, J=17, seed=0):
     g = torch.Generator().manual_seed(seed)
-    base = D._generate(0)[0][0, :F]                      # a walking clip, Z-up mm
+    base = _motions()[0][0, :F]                                # a walking clip, Z-up mm
     return base + torch.randn(1, J, 3, generator=g)
 
 def test_from_world_order_centring_and_up():
@@ -155,7 +165,7 @@ def test_from_world_order_centring_and_up():
     torch.testing.assert_close(w[:, 0, :2].mean(0), torch.zeros(2), atol=1e-2, rtol=0)   # centred per clip
     torch.testing.assert_close(w - w[:1, :1], X[:30] - X[:1, :1], atol=1e-2, rtol=0)      # motion kept
     # Y-up input gives the same result after the (x, y, z) -> (x, -z, y) mapping
-    Xy = X @ D._Y_UP_TO_Z_UP                               # inverse mapping: z-up -> y-up
+    Xy = z_up_to_y_up(X)
     py = D.from_world(Xy, 'S1', 'walk', seq, 30., up='y')
     torch.testing.assert_close(py.pose3d, ps.pose3d, atol=1e-2, rtol=0)
     with pytest.raises(ValueError, match="up"): D.from_world(X, 'S1', 'walk', seq, up='x')
@@ -165,6 +175,8 @@ def test_from_world_order_centring_and_up():
 def _write_h36m(tmp_path, F=12, extra2d=5, two_d=True):
     g = np.random.default_rng(0)
     base = g.normal(0, 0.2, (1, 32, 3)) + np.array([0, 0, 0.9])
+    w = _walk(1)[0].numpy()                                    # a real-looking body (Z-up mm) at the 17 kept joints
+    base[0, D.H36M_32_TO_17] = (w - w[:1] * np.array([1, 1, 0])) / 1000     # metres, like the file
     pos = {'S1': {'Walking 1': (base + g.normal(0, 0.01, (F, 32, 3))).astype(np.float32),
                   'Sitting': (base + g.normal(0, 0.01, (F + 3, 32, 3))).astype(np.float32)},
            'S9': {'Walking': (base + g.normal(0, 0.01, (F, 32, 3))).astype(np.float32)}}
@@ -206,7 +218,8 @@ def test_read_h36m(tmp_path):
 @pytest.mark.parametrize('reader,fname', [(D.read_3dhp_test, 'test_3dhp.npz'), (D.read_3dpw_test, 'test_3dpw.npz')])
 def test_read_poseaug_test_sets(tmp_path, reader, fname):
     g = np.random.default_rng(1)
-    p3 = g.normal(0, 0.3, (7, 16, 3)).astype(np.float32); p3[:, 0] = 0
+    b = _body(7)[:, H36M17.index(list(H36M16.joint_names))]
+    p3 = ((b - b[:, :1]) / 1000).numpy().astype(np.float32)          # root-relative metres, camera frame
     p2 = g.uniform(-0.8, 0.8, (7, 16, 2)).astype(np.float32)
     np.savez(tmp_path / fname, pose3d=p3, pose2d=p2)
     ps = reader(tmp_path / fname)
@@ -224,9 +237,9 @@ def test_read_poseaug_test_sets(tmp_path, reader, fname):
 def test_mocap_wrappers_with_stub(monkeypatch, tmp_path):
     "read_bvh / read_asf_amc: Y-up positions from posebench.mocap are filmed like from_world(up='y')."
     X = _walk(10)
-    Xy = X @ D._Y_UP_TO_Z_UP
-    stub = types.SimpleNamespace(bvh_to_h36m17=lambda p: (Xy.numpy(), 60.), asf_amc_to_h36m17=lambda a, m: (Xy.numpy(), 120.))
-    monkeypatch.setitem(sys.modules, 'posebench.mocap', stub)
+    Xy = z_up_to_y_up(X)
+    monkeypatch.setattr(readers, 'bvh_to_h36m17', lambda p, to_z_up=False: ((X if to_z_up else Xy).numpy(), 60.))
+    monkeypatch.setattr(readers, 'asf_amc_to_h36m17', lambda a, m: (Xy.numpy(), 120.))
     ref = D.from_world(X, 's', 'walk', 0, 60.)
     ps = D.read_bvh(tmp_path / 'clip.bvh', subject='s', action='walk')
     assert ps.fps == 60. and len(ps) == 40
@@ -234,7 +247,6 @@ def test_mocap_wrappers_with_stub(monkeypatch, tmp_path):
     pa = D.read_asf_amc(tmp_path / 'a.asf', tmp_path / 'a.amc')
     assert pa.fps == 120. and set(pa.subject) == {'a'}
     # with to_z_up=True the reader gets Z-up positions and must not turn them again
-    stub.bvh_to_h36m17 = lambda p, to_z_up=False: ((X if to_z_up else Xy).numpy(), 60.)
     torch.testing.assert_close(D.read_bvh(tmp_path / 'c.bvh', to_z_up=True).pose3d, ref.pose3d, atol=1e-2, rtol=0)
 
 def test_read_bvh_real(cmu_raw):
@@ -260,7 +272,7 @@ def test_load_hdm05_small(tmp_path):
 
 def test_load_cmu_small(tmp_path):
     F = 40
-    X = (_walk(F) @ D._Y_UP_TO_Z_UP).numpy()
+    X = z_up_to_y_up(_walk(F)).numpy()
     valid = np.ones(F, bool); valid[20] = False
     np.savez(tmp_path / 'cmu_h36m17.npz', positions=X, subject=np.array(['cmu02'] * F), action=np.array(['walk'] * F),
              sequence=np.array(['02_01'] * F), frame_index=np.arange(F), valid=valid, fps=np.float32(120))
@@ -320,7 +332,8 @@ def test_default_dataset_deterministic_and_plausible():
     assert ps is D.default_dataset(0)                          # cached
     assert 30_000 <= len(ps) <= 60_000 and set(ps.subject) == set(D.DEFAULT_SUBJECTS)
     assert set(ps.action) == set(D.DEFAULT_ACTIONS)
-    X1, _, _ = D._generate(0); X2, _, _ = D._generate(0); X3, _, _ = D._generate(1)
+    small = dict(seqs_per_pair=1, frames=8)
+    X1, X2, X3 = (D.default_motions(s, **small)[0] for s in (0, 0, 1))
     assert torch.equal(X1, X2) and not torch.allclose(X1, X3)
     # bone lengths constant per subject, different between subjects
     bl = bone_lengths(ps.pose3d)
@@ -337,7 +350,7 @@ def test_default_dataset_deterministic_and_plausible():
         n = torch.linalg.cross(x[:, knee] - x[:, hip], x[:, foot] - x[:, knee])
         assert ((n * right).sum(-1) / (right.norm(dim=-1) * 1e5) < 1e-3).all()
     # feet on the floor (jumps leave it, not by more than half a metre)
-    X, _, act = D._generate(0)
+    X, _, act = _motions()
     low = X[..., [3, 6], 2].amin(-1)
     assert (low >= 79).all() and (low[torch.as_tensor(act != 'jump')] < 150).all() and low.max() < 600
     # in front of every camera, mostly inside the 1000 x 1000 images
@@ -358,3 +371,159 @@ def test_read_asf_amc_real_matches_hdm05(hdm05_raw, hdm05_npz):
         hc, ac = h[h.sequence == clip * 4 + cam], a[a.sequence == cam][::4]
         n = min(len(hc), len(ac))
         torch.testing.assert_close(hc.targets3d()[:n], ac.targets3d()[:n], atol=0.05, rtol=0)
+
+# ---------------------------------------------------------------- issue 18: implausible data is refused, errors are clear
+def _hdm05_file(path, X, fps=30.):
+    "An HDM05-layout npz (world Z-up mm) holding motion X (F, 17, 3)."
+    F = len(X)
+    np.savez(path, positions=np.asarray(X, np.float32), subject=np.array(['bd'] * F), action=np.array(['walk'] * F),
+             clip=np.zeros(F, np.int32), fps=np.float32(fps))
+    return path
+
+def _refused(f, fname, check, *args, **kw):
+    "`f` raises a ValueError naming the file, the check, a measured value and the skip_checks override."
+    with pytest.raises(ValueError) as e: f(*args, **kw)
+    msg = str(e.value)
+    assert fname in msg and f"check {check!r}" in msg and f"skip_checks=({check!r},)" in msg, msg
+    return msg
+
+def test_units_metres_refused(tmp_path):
+    "3D in metres where millimetres are expected (and mm where metres are) is refused by 'units', per reader."
+    X = _walk(20)
+    _refused(D.load_hdm05, 'm.npz', 'units', _hdm05_file(tmp_path / 'm.npz', X / 1000))
+    ps = _ps(8); PoseSet(ps.pose3d / 1000, ps.pose2d, ps.camera, 'S1', 'w', 0).save(tmp_path / 'ps_m.npz')
+    msg = _refused(D.read_npz, 'ps_m.npz', 'units', tmp_path / 'ps_m.npz')
+    assert 'median bone length 0.2' in msg
+    b = _body(6)[:, H36M17.index(list(H36M16.joint_names))]
+    np.savez(tmp_path / 'test_3dhp.npz', pose3d=(b - b[:, :1]).numpy(), pose2d=np.zeros((6, 16, 2), np.float32) + 0.1)
+    _refused(D.read_3dhp_test, 'test_3dhp.npz', 'units', tmp_path / 'test_3dhp.npz')   # mm in a metres format
+    # the override reads it anyway
+    assert len(D.load_hdm05(tmp_path / 'm.npz', skip_checks=('units', 'image_range'))) == 80   # tiny in the images too
+
+def test_joint_order_permuted_refused(tmp_path):
+    "Joints in another order (a 'thigh' from hip to foot) are refused by 'bone_lengths'."
+    perm = list(range(17)); perm[2], perm[3] = 3, 2
+    msg = _refused(D.load_hdm05, 'perm.npz', 'bone_lengths', _hdm05_file(tmp_path / 'perm.npz', _walk(20)[:, perm]))
+    assert 'RHip->RKnee' in msg
+    ps = _ps(8); PoseSet(ps.pose3d[:, perm], ps.pose2d, ps.camera, 'S1', 'w', 0).save(tmp_path / 'ps_perm.npz')
+    _refused(D.read_npz, 'ps_perm.npz', 'bone_lengths', tmp_path / 'ps_perm.npz')
+
+def test_left_right_swapped_refused(tmp_path):
+    "Left and right joints swapped (or mirrored data) are refused by 'left_right'; the true data passes."
+    X = _walk(30)
+    assert len(D.load_hdm05(_hdm05_file(tmp_path / 'ok.npz', X))) == 120
+    _refused(D.load_hdm05, 'swap.npz', 'left_right', _hdm05_file(tmp_path / 'swap.npz', X[:, H36M17.flip_perm]))
+    _refused(D.load_hdm05, 'mirror.npz', 'left_right', _hdm05_file(tmp_path / 'mirror.npz', X * torch.tensor([-1., 1., 1.])))
+    ps = _ps(10); PoseSet(ps.pose3d[:, H36M17.flip_perm], ps.pose2d, ps.camera, 'S1', 'w', 0).save(tmp_path / 'ps_swap.npz')
+    _refused(D.read_npz, 'ps_swap.npz', 'left_right', tmp_path / 'ps_swap.npz')
+
+def test_up_axis_refused(tmp_path):
+    "Y-up data in a Z-up file (HDM05 layout) and Z-up data in a Y-up file (CMU layout) are refused by 'up_axis'."
+    X = _walk(20)
+    _refused(D.load_hdm05, 'yup.npz', 'up_axis', _hdm05_file(tmp_path / 'yup.npz', z_up_to_y_up(X)))
+    F = len(X)
+    np.savez(tmp_path / 'cmu_zup.npz', positions=X.numpy(), subject=np.array(['cmu02'] * F), action=np.array(['walk'] * F),
+             sequence=np.array(['02_01'] * F), fps=np.float32(120))
+    _refused(D.load_cmu, 'cmu_zup.npz', 'up_axis', tmp_path / 'cmu_zup.npz', fps=120)
+
+def test_depth_refused(tmp_path):
+    "Camera-frame poses behind the camera (z <= 0) or at a tiny depth are refused by 'depth'."
+    ps = _ps(8)
+    PoseSet(ps.pose3d - torch.tensor([0., 0., 6000.]), ps.pose2d, ps.camera, 'S1', 'w', 0).save(tmp_path / 'behind.npz')
+    assert 'z <= 0' in _refused(D.read_npz, 'behind.npz', 'depth', tmp_path / 'behind.npz')
+    near = ps.pose3d - ps.pose3d[:, :1] + torch.tensor([0., 0., 300.])
+    PoseSet(near, ps.pose2d, ps.camera, 'S1', 'w', 0).save(tmp_path / 'near.npz')
+    _refused(D.read_npz, 'near.npz', 'depth', tmp_path / 'near.npz')
+
+def test_2d_pixels_vs_normalised_refused(tmp_path):
+    "Normalised 2D stored as pixels (PoseSet npz) and pixels stored as normalised (3DHP test file): 'image_range'."
+    ps = _ps(8)
+    PoseSet(ps.pose3d, ps.inputs2d(), ps.camera, 'S1', 'w', 0).save(tmp_path / 'norm.npz')
+    _refused(D.read_npz, 'norm.npz', 'image_range', tmp_path / 'norm.npz')
+    b = _body(6)[:, H36M17.index(list(H36M16.joint_names))]
+    p3 = ((b - b[:, :1]) / 1000).numpy()
+    p2 = np.random.default_rng(0).uniform(-0.5, 0.5, (6, 16, 2)).astype(np.float32)
+    np.savez(tmp_path / 'test_3dpw.npz', pose3d=p3, pose2d=(p2 + 1) * 960)
+    _refused(D.read_3dpw_test, 'test_3dpw.npz', 'image_range', tmp_path / 'test_3dpw.npz')
+    np.savez(tmp_path / 'ok.npz', pose3d=p3, pose2d=p2)
+    assert len(D.read_3dpw_test(tmp_path / 'ok.npz')) == 6
+
+@pytest.mark.parametrize('fps', [0., -30., float('nan'), float('inf')])
+def test_bad_fps_refused(tmp_path, fps):
+    "Zero, negative, NaN or infinite frame rates are refused, naming the file (readers) or the set (PoseSet)."
+    with pytest.raises(ValueError, match=r"h\.npz: fps: frame rate must be a finite number > 0"):
+        D.load_hdm05(_hdm05_file(tmp_path / 'h.npz', _walk(10), fps=fps))
+    ps = _ps(4)
+    with pytest.raises(ValueError, match="PoseSet 'toy' fps: frame rate"): PoseSet(**{**_args(ps), 'fps': fps})
+    d = dict(np.load(ps.save(tmp_path / 'p.npz'))); d['fps'] = np.float64(fps); np.savez(tmp_path / 'p.npz', **d)
+    with pytest.raises(ValueError, match=r"p\.npz: .*fps: frame rate"): D.read_npz(tmp_path / 'p.npz')
+
+def test_actor_mismatch_refused(hdm05_raw):
+    "The ASF of one HDM05 actor with the AMC of another is refused by 'actor'."
+    amc = hdm05_raw / 'HDM_mm_squat1Reps_037_120.amc'
+    msg = _refused(D.read_asf_amc, 'HDM_mm_squat1Reps_037_120.amc', 'actor', hdm05_raw / 'HDM_bd.asf', amc)
+    assert "'HDM_mm'" in msg and "'HDM_bd'" in msg
+    assert len(D.read_asf_amc(hdm05_raw / 'HDM_mm.asf', amc, frames=slice(0, 10))) == 40
+
+def test_skip_checks_override(tmp_path):
+    "skip_checks: names from CHECKS or True; unknown names are refused so a typo cannot keep a check on."
+    X = _walk(20)[:, H36M17.flip_perm] / 1000
+    _hdm05_file(tmp_path / 'odd.npz', X)
+    with pytest.raises(ValueError, match="check 'units'"): D.load_hdm05(tmp_path / 'odd.npz', skip_checks=('left_right',))
+    with pytest.raises(ValueError, match="check 'left_right'"): D.load_hdm05(tmp_path / 'odd.npz', skip_checks=('units',))
+    assert len(D.load_hdm05(tmp_path / 'odd.npz', skip_checks=('units', 'left_right', 'image_range'))) == 80
+    assert len(D.load_hdm05(tmp_path / 'odd.npz', skip_checks=True)) == 80
+    with pytest.raises(ValueError, match=r"unknown check\(s\) \['unit'\]"): D.load_hdm05(tmp_path / 'odd.npz', skip_checks=('unit',))
+    assert set(D.CHECKS) == {'units', 'bone_lengths', 'left_right', 'up_axis', 'depth', 'image_range', 'actor'}
+
+def _args(ps):
+    return dict(pose3d=ps.pose3d, pose2d=ps.pose2d, camera=ps.camera, subject=ps.subject, action=ps.action,
+                sequence=ps.sequence, fps=ps.fps, skeleton=ps.skeleton, name=ps.name)
+
+def test_unclear_errors_name_key_and_shape(tmp_path):
+    "Strings, objects, ragged lists, 0 frames, bad image sizes and broadcast mistakes give errors naming key and shape."
+    ps = _ps(4); a = _args(ps)
+    for key, bad, match in [('pose3d', 'abc', "PoseSet 'toy' pose3d: expected an array of numbers, got the string"),
+                            ('pose3d', np.array([None] * 4, dtype=object), "pose3d: expected an array of numbers, got Python objects"),
+                            ('pose2d', [[1, 2], [3]], "pose2d: not a rectangular array"),
+                            ('camera', ps.camera[0], r"mismatched lengths or shapes.*camera \(6,\)"),
+                            ('sequence', 'abc', "PoseSet 'toy' sequence: cannot be read as int64"),
+                            ('subject', np.array([{}] * 4, dtype=object), "subject: expected strings or numbers")]:
+        with pytest.raises(ValueError, match=match): PoseSet(**{**a, key: bad})
+    # 0 frames in a file
+    d = {k: v[:0] if k in ('pose3d', 'pose2d', 'camera', 'subject', 'action', 'sequence') else v
+         for k, v in np.load(ps.save(tmp_path / 'p.npz')).items()}
+    np.savez(tmp_path / 'empty.npz', **d)
+    with pytest.raises(ValueError, match=r"empty\.npz: pose3d: no frames"): D.read_npz(tmp_path / 'empty.npz')
+    p3 = np.zeros((0, 16, 3), np.float32)
+    np.savez(tmp_path / 'test_3dhp.npz', pose3d=p3, pose2d=p3[..., :2])
+    with pytest.raises(ValueError, match=r"test_3dhp\.npz: key 'pose3d': no frames"): D.read_3dhp_test(tmp_path / 'test_3dhp.npz')
+    # strings as poses and bad image sizes in a 3DHP file
+    b = _body(5)[:, H36M17.index(list(H36M16.joint_names))]
+    p3 = ((b - b[:, :1]) / 1000).numpy(); p2 = np.zeros((5, 16, 2), np.float32) + np.linspace(-.2, .2, 16)[:, None]
+    np.savez(tmp_path / 's.npz', pose3d=p3.astype(str), pose2d=p2)
+    with pytest.raises(ValueError, match=r"s\.npz: key 'pose3d': expected an array of numbers, got strings"):
+        D.read_3dhp_test(tmp_path / 's.npz')
+    np.savez(tmp_path / 'i3.npz', pose3d=p3, pose2d=p2, image_size=np.array([1, 2, 3]))
+    with pytest.raises(ValueError, match=r"i3\.npz: image_size: expected \(width, height\) or \(5, 2\), got shape \(3,\)"):
+        D.read_3dhp_test(tmp_path / 'i3.npz')
+    np.savez(tmp_path / 'i0.npz', pose3d=p3, pose2d=p2, image_size=np.array([0, 0]))
+    with pytest.raises(ValueError, match=r"i0\.npz: image_size: widths and heights must be finite and > 0"):
+        D.read_3dhp_test(tmp_path / 'i0.npz')
+    np.savez(tmp_path / 'ok.npz', pose3d=p3, pose2d=p2)
+    with pytest.raises(ValueError, match=r"ok\.npz: image_size: expected \(width, height\)"): D.read_3dhp_test(tmp_path / 'ok.npz', image_size=(5,))
+    # a string fps in a PoseSet file, an unknown skeleton name
+    d = dict(np.load(tmp_path / 'p.npz')); d['fps'] = np.array(['fast']); np.savez(tmp_path / 'f.npz', **d)
+    with pytest.raises(ValueError, match=r"f\.npz: .*fps: frame rate must be a finite number > 0, got"): D.read_npz(tmp_path / 'f.npz')
+    d = dict(np.load(tmp_path / 'p.npz')); d['skeleton'] = np.array(['nope']); np.savez(tmp_path / 'k.npz', **d)
+    with pytest.raises(ValueError, match=r"k\.npz: key 'skeleton'"): D.read_npz(tmp_path / 'k.npz')
+
+def test_save_is_atomic(tmp_path, monkeypatch):
+    "PoseSet.save writes a temp file and replaces: a failure leaves the old file intact and no temp file behind."
+    ps = _ps(4); f = ps.save(tmp_path / 'p.npz')
+    before = f.read_bytes()
+    import posebench.data.files as files
+    def boom(src, dst): raise OSError('disk full')
+    monkeypatch.setattr(files.os, 'replace', boom)
+    with pytest.raises(OSError): _ps(6).save(f)
+    assert f.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ['p.npz']

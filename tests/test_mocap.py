@@ -6,6 +6,7 @@ from posebench.mocap import (BVH, ASF, AMC, parse_bvh, bvh_world_positions, read
                              bvh_to_h36m17, asf_amc_to_h36m17, read_bvh_positions, y_up_to_z_up, euler_chain, ASF_UNIT_MM, SOURCE_UP)
 from posebench.geometry import axis_rotation
 from posebench.skeleton import H36M17
+from posebench.data import read_bvh
 
 # ---------------------------------------------------------------- hand-made BVH
 BVH_TEXT = """HIERARCHY
@@ -424,3 +425,31 @@ def test_asf_amc_hdm05_matches_npz(hdm05_raw, hdm05_npz):
     assert err < 0.01, err  # mm
     asf = read_asf(hdm05_raw / 'HDM_mm.asf')
     assert len(asf.bones) == 30 and asf.units['length'] == 0.45
+
+
+# ---------------------------------------------------------------- issue 18: scales that mirror or collapse the body
+@pytest.mark.parametrize('scale', [0., -10., float('nan'), float('inf'), 'cm'])
+def test_bvh_and_asf_scale_must_be_positive(cmu_raw, hdm05_raw, scale):
+    "A zero, negative (mirroring), NaN, infinite or non-numeric scale is refused, naming the file and the scale."
+    with pytest.raises(ValueError, match=r"02_01\.bvh: scale \(mm per file unit\) must be a finite number > 0"):
+        bvh_to_h36m17(cmu_raw / '02_01.bvh', scale=scale, frames=[0])
+    with pytest.raises(ValueError, match=r"HDM_mm_squat1Reps_037_120\.amc: scale \(mm per file unit\) must be"):
+        asf_amc_to_h36m17(hdm05_raw / 'HDM_mm.asf', hdm05_raw / 'HDM_mm_squat1Reps_037_120.amc', scale=scale, frames=[0])
+
+
+@pytest.mark.parametrize('length', ['0', '-0.45'])
+def test_asf_zero_or_negative_length_unit_refused(tmp_path, length):
+    "An ASF whose ':units length' is zero or negative cannot give millimetres: refused naming the ASF file."
+    bad = _write(tmp_path, 'neg.asf', ASF_TEXT.replace('  length 0.45', f'  length {length}'))
+    amc = _write(tmp_path, 'neg.amc', AMC_TEXT)
+    with pytest.raises(ValueError, match=r"neg\.asf: scale \(mm per file unit\) must be a finite number > 0"):
+        asf_amc_to_h36m17(bad, amc, mapping={j: 'tibia' for j in H36M17.joint_names})
+
+
+@pytest.mark.parametrize('frame_time', ['0', '-0.0083333'])
+def test_bvh_zero_or_negative_frame_time_refused(cmu_raw, tmp_path, frame_time):
+    "A BVH whose 'Frame Time' is zero or negative has no valid fps: `read_bvh` refuses it, naming the file."
+    lines = (cmu_raw / '02_01.bvh').read_text(encoding='latin-1').splitlines()
+    k = next(i for i, l in enumerate(lines) if l.startswith('Frames:'))
+    bad = _write(tmp_path, 'bad_time.bvh', '\n'.join(lines[:k] + ['Frames: 10', f'Frame Time: {frame_time}'] + lines[k + 2:k + 12]))
+    with pytest.raises(ValueError, match=r"bad_time\.bvh: fps: frame rate must be a finite number > 0"): read_bvh(bad)
