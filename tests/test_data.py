@@ -1,10 +1,10 @@
-"Tests of posebench.data: PoseSet, cameras, readers (on small files written here), benchmarks, sampler, default data."
+"Tests of posebench.data: PoseSet, cameras, readers (on small files written here), benchmarks, default data."
 import functools, os, sys, types
 import numpy as np
 import pytest
 import torch
 from posebench import data as D
-from posebench.data import PoseSet, DeviceSampler
+from posebench.data import PoseSet
 from posebench.skeleton import H36M17, H36M16
 from posebench.geometry import camera_to_world, bone_lengths, project
 from posebench.mocap import z_up_to_y_up
@@ -304,27 +304,6 @@ def test_load_dataset_errors(monkeypatch, tmp_path):
     tr, te = D.load_benchmark(str(tmp_path / 'mine.npz'), seed=0)
     (name, t), = te.items()
     assert len(tr) + len(t) == 20 and not set(tr.subject) & set(t.subject)
-
-# ---------------------------------------------------------------- sampler
-def test_sampler_covers_and_resumes():
-    s = DeviceSampler(103, 10, seed=3)
-    assert len(s) == 11
-    e0 = torch.cat(list(s)); e1 = torch.cat(list(s))
-    assert torch.equal(e0.sort().values, torch.arange(103)) and torch.equal(e1.sort().values, torch.arange(103))
-    assert not torch.equal(e0, e1) and s.epoch == 2
-    ref = DeviceSampler(103, 10, seed=3)
-    full = [b for _ in range(3) for b in ref]
-    run = DeviceSampler(103, 10, seed=3)
-    got = list(run)                                           # epoch 0
-    it = iter(run)
-    for _ in range(4): got.append(next(it))                   # stop in the middle of epoch 1
-    state = run.state_dict()
-    resumed = DeviceSampler(103, 10, seed=3); resumed.load_state_dict(state)
-    got += [b for b in resumed] + [b for b in resumed]
-    assert len(got) == len(full) and all(torch.equal(a, b) for a, b in zip(got, full))
-    d = DeviceSampler(103, 10, drop_last=True, shuffle=False)
-    assert len(d) == 10 and torch.equal(torch.cat(list(d)), torch.arange(100))
-    with pytest.raises(ValueError, match="batch_size"): resumed.load_state_dict({**state, 'batch_size': 7})
 
 # ---------------------------------------------------------------- default data
 def test_default_dataset_deterministic_and_plausible():
