@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/15a_main.ipynb #5f148704
+# %% ../nbs/15a_main.ipynb #311f27d3
 import sys
 from .cli import main
 

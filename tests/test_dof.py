@@ -147,7 +147,7 @@ def test_outputs_and_loss():
     assert attribute_loss(logits, torch.ones(2, 9, dtype=torch.long)).item() < 1e-6
     assert attribute_loss(torch.zeros(2, 9, 3), torch.ones(2, 9, dtype=torch.long)).item() == pytest.approx(math.log(3))
     # a few steps of training reduce both losses
-    lifter = DOFLifter(variant='progressive_attr', width=64, attr_width=32)
+    lifter = DOFLifter(variant='progressive_attr', width=32, attr_width=16)
     opt = torch.optim.Adam(lifter.parameters(), 3e-3)
     g = torch.Generator().manual_seed(0)
     y3 = (example_pose() - example_pose()[0]) / 1000 + torch.randn(64, 17, 3, generator=g) * 0.05
@@ -155,7 +155,7 @@ def test_outputs_and_loss():
     x2 = y3[..., :2] / (4.5 + y3[..., 2:])
     lab = pose_attributes(y3 * 1000 + torch.tensor([0, 0, 4500.])).label
     first = None
-    for _ in range(60):
+    for _ in range(40):
         blocks = lifter(x2, attributes_one_hot(lab), return_blocks=True)
         loss = dof_loss(blocks, y3) + attribute_loss(lifter.classifier(x2), lab)
         opt.zero_grad(); loss.backward(); opt.step()
@@ -174,19 +174,60 @@ def test_per_group_table_consistent_with_mpjpe():
         assert res['per_group'][k] == pytest.approx(np.mean([res['per_joint'][H36M17.joint_names[j]] for j in ids]))
 
 
-def test_train_dof_recipe_tiny(tmp_path):
+@pytest.fixture(scope='module')
+def tiny():
     from posebench.data import load_benchmark
-    from posebench.train import TrainConfig
-    from posebench.dof import train_dof
     train, tests = load_benchmark('default')
-    train = train.subsample(0.01, seed=0)
-    tests = {k: v.subsample(0.01, seed=0) for k, v in tests.items()}
-    cfg = TrainConfig(epochs=1, batch_size=128, device='cpu', progress=False)
-    r = train_dof(train, tests, 'progressive_attr', cfg, attr_source='gt', width=16, attr_width=16, out_dir=tmp_path)
-    assert r['method'] == 'dof_progressive_attr_gt' and r.model.classifier is None and r.model.net.attributes
-    t = next(iter(r['tests'].values()))
-    assert 'attr_acc' not in t and t['n'] == len(next(iter(tests.values())))
-    assert (tmp_path / 'metrics.json').exists() and (tmp_path / 'checkpoint.pt').exists()
-    assert {'loss', 'loss_3d'} <= set(r['history'][0])
+    return train[::150], {k: v[::160] for k, v in tests.items()}
+
+
+def test_corrupt_labels_hits_the_requested_accuracy():
+    from posebench.dof import corrupt_labels
+    lab = torch.randint(0, 3, (4000, 9), generator=torch.Generator().manual_seed(0))
+    assert torch.equal(corrupt_labels(lab, 1., torch.Generator().manual_seed(1)), lab)
+    assert not (corrupt_labels(lab, 0., torch.Generator().manual_seed(1)) == lab).any()    # wrong = another class
+    for acc in (0.3, 0.84):
+        noisy = corrupt_labels(lab, acc, torch.Generator().manual_seed(2))
+        assert abs((noisy == lab).float().mean().item() - acc) < 0.01 and noisy.min() >= 0 and noisy.max() <= 2
+    with pytest.raises(ValueError, match='accuracy'): corrupt_labels(lab, 1.2, torch.Generator())
+
+
+def test_noisy_gt_recipe_feeds_attributes_at_the_requested_accuracy(tiny):
+    from posebench.dof import DOFRecipe, DOFOptions, attribute_labels
+    from posebench.recipe import run
+    from posebench.train import TrainConfig
+    train, tests = tiny
+    rec = DOFRecipe(DOFOptions('progressive_attr', 'noisy_gt', attr_accuracy=0.6, width=16, attr_width=16))
+    lab = attribute_labels(train)
+    given = rec._given(lab, torch.Generator().manual_seed(0))           # what the 3D network is fed
+    assert given.shape == (len(train), 9, 3) and torch.equal(given.sum(-1), torch.ones(len(train), 9))
+    assert abs((given.argmax(-1) == lab).float().mean().item() - 0.6) < 0.03
+    r = run(rec, train, tests, TrainConfig(epochs=1, batch_size=64, device='cpu', progress=False))
+    assert r.method == 'dof_progressive_attr[noisy_gt]' and r.model.classifier is None and r.model.net.attributes
+    ps = next(iter(tests.values()))
+    assert torch.equal(rec.predict_mm(ps), rec.predict_mm(ps))          # the same corruption every time it is asked
+    assert 'attr_acc' not in r.tests[next(iter(tests))]
+
+
+def test_train_dof_recipe_tiny(tiny, tmp_path):
+    from posebench.train import TrainConfig
+    from posebench.recipe import RunResult, load_run
+    from posebench.dof import train_dof, attribute_accuracy
+    train, tests = tiny
+    cfg = TrainConfig(epochs=2, batch_size=64, lr=3e-3, device='cpu', progress=False)
+    r = train_dof(train, tests, 'progressive_attr', cfg, attr_source='pred', width=32, attr_width=16, out_dir=tmp_path,
+                  eval_samples=50)
+    assert r.method == 'dof_progressive_attr[pred]' and r.model.classifier is not None and r.model.net.attributes
+    name, ps = next(iter(tests.items()))
+    t = r.tests[name]
+    assert t['n'] == len(ps) and 0 <= t['attr_acc'] <= 100 and len(t['attr_acc_per_joint']) == 9
+    assert t['attr_acc'] == pytest.approx(attribute_accuracy(r.model, ps)['attr_acc'])
+    h = r.history
+    assert {'loss', 'loss_3d', 'loss_attr', 'attr_acc'} <= set(h[0]) and h[1]['loss'] < h[0]['loss']
+    assert RunResult.load(tmp_path / 'metrics.json').options['attr_source'] == 'pred'
+    again = load_run(tmp_path)                                          # the options travel with the checkpoint
+    assert again.opt == r.recipe_object.opt and torch.allclose(again.predict_mm(ps), r.recipe_object.predict_mm(ps), atol=1e-4)
     with pytest.raises(ValueError, match='variant'):
         train_dof(train, tests, 'bidirectional', cfg)
+    with pytest.raises(ValueError, match='attr_source'):
+        train_dof(train, tests, 'progressive_attr', cfg, attr_source='image')

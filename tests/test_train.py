@@ -1,12 +1,14 @@
-"Tests of posebench.train: config validation, the loop, exact resume, NaN guard, DDP (torchrun, gloo), recipes."
-import json, os, subprocess, sys
+"Tests of posebench.train and the recipe runner: config validation, the loop, verified checkpoints, exact resume, NaN guard, DDP (torchrun, gloo), the supervised recipe."
+import json, math, os, subprocess, sys
 from pathlib import Path
 import numpy as np
 import pytest
 import torch
 from torch import nn
-from posebench.train import (TrainConfig, Trainer, NonFiniteLossError, CHECKPOINT, evaluate, train_supervised,
-                             rng_state, set_rng_state, seed_everything)
+from posebench.train import (TrainConfig, Trainer, NonFiniteLossError, CHECKPOINT, rng_state, set_rng_state,
+                             seed_everything, save_checkpoint_file, load_checkpoint_file)
+from posebench.recipe import evaluate, RunResult, load_run
+from posebench.supervised import train_supervised
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,8 +42,16 @@ def test_config_types_and_values():
     with pytest.raises(ValueError, match=r'TrainConfig\.lr'): TrainConfig(lr='0.001')
     with pytest.raises(ValueError, match=r'TrainConfig\.amp'): TrainConfig(amp='yes')
     with pytest.raises(ValueError, match=r'TrainConfig\.optimizer.*adamw'): TrainConfig(optimizer='sgd')
+    with pytest.raises(ValueError, match=r'TrainConfig\.schedule.*linear'): TrainConfig(schedule='cosine')
     with pytest.raises(ValueError, match='unknown keys'): TrainConfig.from_dict({'epochs': 1, 'foo': 2})
-    c = TrainConfig(epochs=2, lr=1)
+    # values that would silently train wrong: a negative clip norm flips the gradient, inf/0 lr, decay outside (0, 1]
+    for bad in [dict(grad_clip=-1.), dict(grad_clip=math.inf), dict(lr=math.inf), dict(lr=0.), dict(lr=-1e-3),
+                dict(lr=math.nan), dict(lr_decay=0.), dict(lr_decay=1.5), dict(log_every=-1),
+                dict(resume=True, overwrite=True)]:
+        with pytest.raises(ValueError, match=rf'TrainConfig\.({"|".join(bad)}|overwrite)'):
+            TrainConfig(**bad)
+    assert TrainConfig(grad_clip=None).grad_clip is None and TrainConfig(grad_clip=0).grad_clip == 0.
+    c = TrainConfig(epochs=2, lr=1, schedule='linear')
     assert isinstance(c.lr, float) and TrainConfig.from_dict(c.to_dict()) == c
 
 
@@ -55,10 +65,15 @@ def test_training_lowers_loss_and_writes_logs(tmp_path):
     assert not [p for p in tmp_path.iterdir() if 'tmp' in p.name]
 
 
+def test_linear_schedule_hand_values():
+    _, hist = toy_run(None, epochs=3, schedule='linear')
+    assert [h['lr'] for h in hist] == pytest.approx([1e-2 * (1 - e / 4) for e in range(3)], rel=1e-12)
+
+
 def test_resume_after_interruption_is_exact(tmp_path):
     full, hist = toy_run(tmp_path / 'full', epochs=4)
     with pytest.raises(Interrupt): toy_run(tmp_path / 'cut', epochs=4, stop_at=(2, 3))   # killed inside epoch 3
-    assert torch.load(tmp_path / 'cut' / CHECKPOINT, weights_only=True)['epoch'] == 2
+    assert load_checkpoint_file(tmp_path / 'cut' / CHECKPOINT)['epoch'] == 2
     res, hist2 = toy_run(tmp_path / 'cut', epochs=4, resume=True)
     for (k, a), b in zip(full.module('model').state_dict().items(), res.module('model').state_dict().values()):
         assert torch.equal(a, b), k
@@ -66,6 +81,8 @@ def test_resume_after_interruption_is_exact(tmp_path):
                     res.optimizers['model'].state_dict()['state'].values()):
         assert torch.equal(a['exp_avg'], b['exp_avg'])
     assert hist2 == [{**h, 'train_time_s': h2['train_time_s'], 'time_s': h2['time_s']} for h, h2 in zip(hist, hist2)]
+    # the time of the interrupted process counts: elapsed() continues from what the checkpoint recorded
+    assert res.elapsed() > res.elapsed_before > 0
 
 
 def test_resume_extends_epochs(tmp_path):
@@ -76,18 +93,51 @@ def test_resume_extends_epochs(tmp_path):
     assert all(torch.equal(a, b) for a, b in zip(full.module('model').parameters(), more.module('model').parameters()))
 
 
-def test_resume_refuses_other_config_or_model(tmp_path):
-    toy_run(tmp_path, epochs=1)
+def test_used_folder_refused_unless_resume_or_overwrite(tmp_path):
+    first, _ = toy_run(tmp_path, epochs=1)
+    with pytest.raises(ValueError, match='holds another run'):
+        toy_run(tmp_path, epochs=1)
+    again, hist = toy_run(tmp_path, epochs=1, overwrite=True)            # starts afresh: same as the first run
+    assert len(hist) == 1 and all(torch.equal(a, b) for a, b in zip(first.module('model').parameters(),
+                                                                     again.module('model').parameters()))
     with pytest.raises(ValueError, match=r"config\.lr: checkpoint=0\.01, now=0\.001"):
         toy_run(tmp_path, epochs=2, resume=True, lr=1e-3)
     with pytest.raises(ValueError, match=r"model\.0\.weight: shape checkpoint=\(16, 6\), now=\(8, 6\)"):
         toy_run(tmp_path, epochs=2, resume=True, width=8)
 
 
+@pytest.mark.parametrize('damage', ['flip', 'truncate', 'cut_digest', 'empty'])
+def test_damaged_checkpoint_is_a_clear_error(tmp_path, damage):
+    toy_run(tmp_path, epochs=1)
+    p = tmp_path / CHECKPOINT
+    raw = bytearray(p.read_bytes())
+    if damage == 'flip': raw[len(raw) // 2] ^= 0xFF
+    elif damage == 'truncate': raw = raw[:len(raw) // 3]
+    elif damage == 'cut_digest': raw = raw[:-5]
+    else: raw = b''
+    p.write_bytes(bytes(raw))
+    why = {'flip': 'corrupted', 'truncate': 'truncated', 'cut_digest': 'corrupted', 'empty': 'empty'}[damage]
+    with pytest.raises(ValueError, match=why) as e: load_checkpoint_file(p)
+    assert str(p) in str(e.value)
+    with pytest.raises(ValueError, match=why) as e: toy_run(tmp_path, epochs=2, resume=True)   # resume says so too
+    assert str(p) in str(e.value)
+
+
+def test_checkpoint_file_round_trip_and_refuses_pickles(tmp_path):
+    obj = {'w': torch.arange(5.), 'n': 3, 's': 'x', 'l': [1., 2.]}
+    save_checkpoint_file(tmp_path / 'c.pt', obj)
+    back = load_checkpoint_file(tmp_path / 'c.pt')
+    assert torch.equal(back['w'], obj['w']) and {k: back[k] for k in 'nsl'} == {k: obj[k] for k in 'nsl'}
+    save_checkpoint_file(tmp_path / 'bad.pt', {'obj': Interrupt()})     # valid digest, but not weights-only safe
+    with pytest.raises(ValueError, match='cannot be read safely') as e: load_checkpoint_file(tmp_path / 'bad.pt')
+    assert str(tmp_path / 'bad.pt') in str(e.value)
+    with pytest.raises(ValueError, match='no such file'): load_checkpoint_file(tmp_path / 'none.pt')
+
+
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
     with pytest.raises(NonFiniteLossError, match=r"loss 'model' = nan at epoch 2, step 4.*last good checkpoint \(epoch 1\)"):
         toy_run(tmp_path, epochs=3, nan_at=(1, 4))
-    ck = torch.load(tmp_path / CHECKPOINT, weights_only=True)
+    ck = load_checkpoint_file(tmp_path / CHECKPOINT)
     assert ck['epoch'] == 1 and all(bool(torch.isfinite(v.float()).all()) for v in ck['modules']['model'].values())
     assert len(json.loads((tmp_path / 'history.json').read_text())) == 1
 
@@ -114,7 +164,7 @@ def test_bad_data_and_names():
         tr.backward(torch.tensor(1.), 'gen')
 
 
-# --- recipes on the embedded default data
+# --- the runner and the supervised recipe on the embedded default data
 
 @pytest.fixture(scope='module')
 def bench():
@@ -123,37 +173,61 @@ def bench():
     return train, {k: v[::40] for k, v in tests.items()}
 
 
-class Zero(nn.Module):
-    "Predicts the all-zero pose: its MPJPE is the mean joint distance from the root, in mm."
-    def __init__(self): super().__init__(); self.p = nn.Parameter(torch.zeros(()))
-    def forward(self, x): return x.new_zeros(x.shape[0], x.shape[1], 3) * self.p
-
-
-def test_evaluate_units_and_schema(bench):
+def test_evaluate_units_and_refusals(bench):
     _, tests = bench
-    ps = next(iter(tests.values()))
-    r = evaluate(Zero(), ps)
-    expect = ps.targets3d().norm(dim=-1).mean()
-    assert abs(r['mpjpe'] - float(expect)) < 1e-3 * float(expect)          # metres -> mm done once, correctly
-    assert {'mpjpe', 'p_mpjpe', 'n_mpjpe', 'pck', 'auc', 'n', 'per_joint', 'per_group', 'per_action'} <= set(r)
+    name, ps = next(iter(tests.items()))
+    r = evaluate(lambda p: torch.zeros(len(p), p.skeleton.num_joints, 3), tests)[name]
+    expect = ps.targets3d().norm(dim=-1).mean()          # the all-zero pose: mean joint distance from the root (mm)
+    assert abs(r['mpjpe'] - float(expect)) < 1e-3 * float(expect)
+    assert {'mpjpe', 'p_mpjpe', 'n_mpjpe', 'pck', 'auc', 'n', 'per_joint', 'per_group', 'per_action', 'protocol'} <= set(r)
     assert r['n'] == len(ps)
+    with pytest.raises(ValueError, match=r'NaN or inf'):
+        evaluate(lambda p: p.targets3d() * float('nan'), tests)
+    with pytest.raises(ValueError, match=r'shape'):
+        evaluate(lambda p: p.targets3d()[:, :16], tests)
 
 
 def test_train_supervised_learns_and_writes_results(bench, tmp_path):
     train, tests = bench
-    cfg = TrainConfig(epochs=3, batch_size=256, lr=1e-3, progress=False)
-    res = train_supervised(train.subsample(0.1, seed=0), tests, 'simple_baseline', cfg,
-                           model_kwargs=dict(width=128), out_dir=tmp_path, eval_untrained=True, method='sb-small')
-    saved = json.loads((tmp_path / 'metrics.json').read_text())
-    assert saved == json.loads(json.dumps(dict(res)))
-    assert saved['method'] == 'sb-small' and saved['config']['epochs'] == 3 and len(saved['history']) == 3
-    assert {'method', 'config', 'device', 'wall_time_s', 'history', 'tests'} <= set(saved)
+    cfg = TrainConfig(epochs=3, batch_size=128, lr=2e-3, progress=False)
+    res = train_supervised(train.subsample(0.05, seed=0), tests, 'simple_baseline', cfg,
+                           model_kwargs=dict(width=64, blocks=1), out_dir=tmp_path, eval_untrained=True,
+                           method='sb-small', eval_samples=100)
+    assert isinstance(res, RunResult)
+    saved = RunResult.load(tmp_path / 'metrics.json')
+    assert saved == RunResult.from_dict(json.loads(json.dumps(res.to_dict())))        # JSON round trip
+    assert saved.method == 'sb-small' and saved.recipe == 'supervised' and saved.train_config['epochs'] == 3
+    assert len(saved.history) == 3 and saved.networks['model']['kwargs'] == {'width': 64, 'blocks': 1}
     for k in tests:
-        assert res['tests'][k]['mpjpe'] < 0.7 * res['untrained'][k]['mpjpe']
-        assert f'{k}_mpjpe' in saved['history'][-1]
-    assert (tmp_path / CHECKPOINT).exists()
-    with pytest.raises(ValueError, match=r"meta\.model_kwargs"):    # another model in the same dir
-        train_supervised(train[:512], tests, cfg=cfg.replace(resume=True), model_kwargs=dict(width=64), out_dir=tmp_path)
+        assert res.tests[k]['mpjpe'] < 0.7 * res.extra['untrained'][k]['mpjpe']
+        assert f'{k}_mpjpe' in saved.history[-1]
+    # the checkpoint rebuilds the trained network: the same predictions as the model in memory
+    again = load_run(tmp_path)
+    ps = next(iter(tests.values()))
+    assert torch.allclose(again.predict_mm(ps), res.recipe_object.predict_mm(ps), atol=1e-4)
+    # another model in the same folder cannot resume its checkpoint
+    with pytest.raises(ValueError, match=r"meta\.networks"):
+        train_supervised(train[:512], tests, cfg=cfg.replace(resume=True), model_kwargs=dict(width=32), out_dir=tmp_path)
+
+
+def test_run_refuses_used_folder_and_records_failure(bench, tmp_path):
+    train, _ = bench
+    sub = train[:256]
+    cfg = TrainConfig(epochs=1, batch_size=128, progress=False, checkpoint=False)
+    train_supervised(sub, None, cfg=cfg, model_kwargs=dict(width=32), out_dir=tmp_path)
+    assert (tmp_path / 'metrics.json').exists()
+    with pytest.raises(ValueError, match=r'already holds a run \(metrics\.json\)'):
+        train_supervised(sub, None, cfg=cfg, model_kwargs=dict(width=32), out_dir=tmp_path)
+    # a failing re-run (bad weights) leaves failed.json with the error, and not the previous run's metrics.json
+    with pytest.raises(ValueError, match='sample_weights'):
+        train_supervised(sub, None, cfg=cfg.replace(overwrite=True), model_kwargs=dict(width=32),
+                         sample_weights=np.ones(3), out_dir=tmp_path)
+    assert not (tmp_path / 'metrics.json').exists()
+    failed = json.loads((tmp_path / 'failed.json').read_text())
+    assert 'sample_weights' in failed['error'] and failed['error'].startswith('ValueError')
+    # a good re-run removes failed.json again
+    train_supervised(sub, None, cfg=cfg.replace(overwrite=True), model_kwargs=dict(width=32), out_dir=tmp_path)
+    assert (tmp_path / 'metrics.json').exists() and not (tmp_path / 'failed.json').exists()
 
 
 def test_sample_weights(bench):
@@ -162,10 +236,12 @@ def test_sample_weights(bench):
     cfg = TrainConfig(epochs=1, batch_size=128, grad_clip=None, progress=False)
     with pytest.raises(ValueError, match=r'sample_weights.*\(512,\)'):
         train_supervised(sub, None, cfg=cfg, sample_weights=np.ones(3))
+    with pytest.raises(ValueError, match=r'non-negative'):
+        train_supervised(sub, None, cfg=cfg, sample_weights=-np.ones(512))
     # Adam is invariant to the loss scale, so doubling every weight doubles the logged loss and nothing else
     a = train_supervised(sub, None, cfg=cfg, model_kwargs=dict(width=32), sample_weights=np.full(512, 2.))
     b = train_supervised(sub, None, cfg=cfg, model_kwargs=dict(width=32))
-    assert abs(a['history'][0]['loss'] / b['history'][0]['loss'] - 2) < 1e-3
+    assert abs(a.history[0]['loss'] / b.history[0]['loss'] - 2) < 1e-3
     # all-zero weights: zero gradients, the parameters never move
     z = train_supervised(sub, None, cfg=cfg, model_kwargs=dict(width=32), sample_weights=torch.zeros(512))
     seed_everything(0)
@@ -184,14 +260,14 @@ def test_ddp_torchrun_two_gloo_processes(tmp_path):
     r0, r1 = (json.loads((tmp_path / f'rank{r}.json').read_text()) for r in (0, 1))
     assert r0['world_size'] == r1['world_size'] == 2
     assert r0['sum'] == r1['sum'] and r0['sq'] == r1['sq']               # DDP kept the replicas identical
-    saved = json.loads((tmp_path / 'run' / 'metrics.json').read_text())
-    assert saved['world_size'] == 2 and len(saved['history']) == 1
-    assert {'method', 'config', 'device', 'wall_time_s', 'history', 'tests'} <= set(saved)
-    assert {'loss', 'lr', 'epoch'} <= set(saved['history'][0])
-    assert saved['tests'].keys() == r0['mpjpe'].keys()
-    assert (tmp_path / 'run' / CHECKPOINT).exists() and (tmp_path / 'run' / 'log.csv').exists()
-    assert not list(tmp_path.glob('run/*tmp*'))
+    saved = RunResult.load(tmp_path / 'run' / 'metrics.json')
+    assert saved.world_size == 2 and len(saved.history) == 1 and saved.recipe == 'supervised'
+    assert {'loss', 'lr', 'epoch'} <= set(saved.history[0])
+    assert saved.tests.keys() == r0['mpjpe'].keys()
+    assert {k: v['mpjpe'] for k, v in saved.tests.items()} == r0['mpjpe']
+    assert load_checkpoint_file(tmp_path / 'run' / CHECKPOINT)['world_size'] == 2
+    assert (tmp_path / 'run' / 'log.csv').exists() and not list(tmp_path.glob('run/*tmp*'))
     # a NaN on rank 1 alone stopped both processes at the same step; the epoch-1 checkpoint is kept
     assert 'at epoch 2, step 2' in r0['nan_msg'] and 'another process' in r0['nan_msg']
     assert "loss 'model' = nan at epoch 2, step 2" in r1['nan_msg']
-    assert torch.load(tmp_path / 'nan' / CHECKPOINT, weights_only=True)['epoch'] == 1
+    assert load_checkpoint_file(tmp_path / 'nan' / CHECKPOINT)['epoch'] == 1
