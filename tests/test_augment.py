@@ -144,7 +144,7 @@ def test_inside_image_drops_out_of_view():
 
 # ---------------------------------------------------------------- critics, KCS and the recipe
 from posebench.models import KCSCritic, Critic2D, kcs
-from posebench.losses import lsgan_g
+from posebench.losses import lsgan_g, lsgan_d
 
 
 def test_gradients_reach_augmentor_from_critics():
@@ -185,6 +185,25 @@ def test_part_kcs_invariant_to_bones_outside_part(part):
     assert not torch.allclose(sx[:, others], sy[:, others], atol=1e-4)
 
 
+def test_lsgan_per_part_targets_on_B_by_5():
+    # each KCS part score gets its own target: a critic that fools with one part and not the others is penalised
+    s = torch.tensor([[2., 0., 1., 1., 1.], [1., 1., 1., 1., 1.]], requires_grad=True)
+    assert torch.isclose(lsgan_g(s), torch.tensor(0.5 * (1 + 1) / 10))
+    assert lsgan_g(s.mean(1)) == 0                                         # averaging first would hide it
+    (g,) = torch.autograd.grad(lsgan_g(s), s)
+    assert torch.allclose(g, (s.detach() - 1) / 10)                       # d/ds of ½·mean((s−1)²) per column
+    real, fake = torch.ones(3, 5), torch.zeros(3, 5)
+    assert lsgan_d(real, fake) == 0 and torch.isclose(lsgan_d(fake, real), torch.tensor(1.))
+    fake[0, 2] = 1.                                                        # one part of one sample fooled: 1/15 of ½
+    assert torch.isclose(lsgan_d(real, fake), torch.tensor(0.5 / 15))
+    # label flipping flips a sample in every part column (flip ≈ 1: all real targets 0, all fake targets 1)
+    assert torch.isclose(lsgan_d(real, fake, flip=0.999999, generator=torch.Generator().manual_seed(0)),
+                         torch.tensor(0.5 + 0.5 * 14 / 15))
+    with pytest.raises(ValueError, match=r'\(B, P\)'): lsgan_g(torch.zeros(3, 5, 1))
+    critic = KCSCritic(H36M16, parts='part', reduce='none')
+    assert critic(poses(4, H36M16)).shape == (4, 5) and len(critic.part_names) == 5
+
+
 @pytest.fixture(scope='module')
 def small_bench():
     from posebench.data import load_benchmark
@@ -193,42 +212,64 @@ def small_bench():
     return train[idx], {k: v[:128] for k, v in tests.items()}
 
 
+TINY = dict(model_kwargs={'width': 64, 'blocks': 1}, width=32, blocks=1, critic2d_width=32, pool_size=256)
+
+
 def test_train_poseaug_tiny_and_ablations(small_bench, tmp_path):
     from posebench.models import get_model
     from posebench.train import TrainConfig
-    from posebench.augment import train_poseaug, PoseAugConfig
+    from posebench.recipe import RunResult
+    from posebench.augment import train_poseaug, PoseAugOptions
     train, tests = small_bench
     tcfg = TrainConfig(epochs=2, batch_size=64, progress=False, device='cpu', checkpoint=False)
-    res = train_poseaug(train, tests, 'simple_baseline', PoseAugConfig(pretrain_epochs=1, warmup_epochs=1), tcfg,
-                        model_kwargs={'width': 64}, out_dir=tmp_path)
-    assert (tmp_path / 'metrics.json').exists() and (tmp_path / 'pretrain' / 'metrics.json').exists()
-    h = res['history']
+    net = get_model('simple_baseline', train.skeleton, width=64, blocks=1)
+    res = train_poseaug(train, tests, PoseAugOptions(warmup_epochs=1, **TINY), tcfg, pretrained=net, out_dir=tmp_path,
+                        eval_samples=64)
+    assert RunResult.load(tmp_path / 'metrics.json').method == 'simple_baseline + PoseAug'
+    h = res.history
     assert len(h) == 2 and 'feedback' not in h[0] and 'feedback' in h[1] and h[1]['beta'] >= 3
-    assert {'d3d', 'd2d', 'g_adv3d', 'g_adv2d', 'loss', 'kept'} <= set(h[1])
-    assert math.isfinite(res['tests'][next(iter(tests))]['mpjpe'])
-    assert res['n_params_augmentor'] == sum(p.numel() for p in res.augmentor.parameters())
+    assert {'d3d', 'd2d', 'g_adv3d', 'g_adv2d', 'loss', 'kept', 'lr_model', 'lr_aug', 'lr_d3d', 'lr_d2d'} <= set(h[1])
+    assert math.isfinite(res.tests[next(iter(tests))]['mpjpe'])
+    mods = res.recipe_object.modules
+    assert res.networks['aug']['n_params'] == sum(p.numel() for p in mods['aug'].parameters())
+    assert mods['d3d'](torch.zeros(2, 17, 3) + torch.randn(2, 17, 3)).shape == (2, 5)   # per-part scores
+    assert not all(torch.equal(p, q) for p, q in zip(net.parameters(), res.model.parameters()))  # started from net, moved
     # ablations: only RT, no 3D critic, whole-body KCS
-    net = get_model('simple_baseline', train.skeleton, width=64)
-    r2 = train_poseaug(train, tests, 'simple_baseline', PoseAugConfig(ba=False, bl=False, d3d=False, feedback=False),
-                       tcfg.replace(epochs=1), pretrained=net)
-    assert r2.augmentor.ba_net is None and 'd3d' not in r2['history'][0] and 'ba_diff' not in r2['history'][0]
-    r3 = train_poseaug(train, tests, 'simple_baseline', PoseAugConfig(kcs='whole', d2d=False), tcfg.replace(epochs=1),
-                       pretrained=net)
-    assert 'd3d' in r3['history'][0] and 'd2d' not in r3['history'][0]
-    with pytest.raises(ValueError, match='>= 1'): PoseAugConfig(beta_start=0.5)
-    with pytest.raises(ValueError, match='kcs'): PoseAugConfig(kcs='local')
+    r2 = train_poseaug(train, tests, PoseAugOptions(ba=False, bl=False, d3d=False, feedback=False, **TINY),
+                       tcfg.replace(epochs=1), pretrained=net, eval_samples=64)
+    assert r2.recipe_object.modules['aug'].ba_net is None and 'd3d' not in r2.networks
+    assert 'd3d' not in r2.history[0] and 'ba_diff' not in r2.history[0]
+    r3 = train_poseaug(train, tests, PoseAugOptions(kcs='whole', d2d=False, **TINY), tcfg.replace(epochs=1),
+                       pretrained=net, eval_samples=64)
+    assert 'd3d' in r3.history[0] and 'd2d' not in r3.history[0]
+    with pytest.raises(ValueError, match='>= 1'): PoseAugOptions(beta_start=0.5)
+    with pytest.raises(ValueError, match='kcs'): PoseAugOptions(kcs='local')
+
+
+def test_linear_schedule_same_lr_factors_for_baseline_and_poseaug(small_bench):
+    from posebench.train import TrainConfig
+    from posebench.supervised import train_supervised
+    from posebench.augment import train_poseaug, PoseAugOptions
+    train, _ = small_bench
+    cfg = TrainConfig(epochs=3, batch_size=96, lr=1e-3, schedule='linear', progress=False, device='cpu', checkpoint=False)
+    base = train_supervised(train, None, cfg=cfg, model_kwargs=TINY['model_kwargs'])
+    aug = train_poseaug(train, None, PoseAugOptions(d3d=False, d2d=False, feedback=False, lr_aug=5e-4, **TINY), cfg)
+    expect = [1 - e / 4 for e in range(3)]                                 # PoseAug's 1 − e/(epochs+1)
+    assert [h['lr'] / 1e-3 for h in base.history] == pytest.approx(expect, rel=1e-12)
+    assert [h['lr_model'] / 1e-3 for h in aug.history] == pytest.approx(expect, rel=1e-12)
+    assert [h['lr_aug'] / 5e-4 for h in aug.history] == pytest.approx(expect, rel=1e-12)
 
 
 def test_train_poseaug_reports_nan_batch(small_bench):
     from posebench.models import get_model
     from posebench.train import TrainConfig
-    from posebench.augment import train_poseaug, PoseAugConfig
+    from posebench.augment import train_poseaug, PoseAugOptions
     train, tests = small_bench
     bad = train[torch.arange(64).numpy()]
     p = bad.pose3d.clone(); p[5, 13] = p[5, 12]                          # LWrist on LElbow: zero-length bone
     bad.pose3d = p
     assert torch.equal(bad.pose3d[5, 13], bad.pose3d[5, 12])
     with pytest.raises(AugmentationNaNError, match=r'batch 0 of epoch 1.*samples \[5\]'):
-        train_poseaug(bad, tests, 'simple_baseline', PoseAugConfig(),
+        train_poseaug(bad, tests, PoseAugOptions(**TINY),
                       TrainConfig(epochs=1, batch_size=64, shuffle=False, progress=False, device='cpu'),
-                      pretrained=get_model('simple_baseline', train.skeleton, width=32))
+                      pretrained=get_model('simple_baseline', train.skeleton, width=64, blocks=1))

@@ -1,9 +1,9 @@
-"posebench.crm: histograms, smoothing, cIPS weights, counterfactual loss and its use as train_supervised weights."
+"posebench.crm: histograms, smoothing, cIPS weights, effective sample size, counterfactual loss and the three PoseGU arms."
 import math
 import pytest
 import torch
-from posebench.crm import (JointHistograms, joint_bounds, cips_weights, crm_weights, counterfactual_loss, posegu_loss,
-                           posegu_sample_weights)
+from posebench.crm import (JointHistograms, joint_bounds, cips_weights, crm_weights, counterfactual_loss,
+                           effective_sample_size)
 
 
 def _poses(n, shift=0., seed=0, J=17):
@@ -25,10 +25,11 @@ def test_weights_never_exceed_M_and_are_finite_on_disjoint_sets():
     gt, gen = _poses(3000, 0.0, 1), _poses(2000, 0.15, 2)          # partly disjoint supports: many empty bins
     lo, hi = joint_bounds(gt, gen)
     hg, hf = JointHistograms.fit(gt, 16, lo, hi), JointHistograms.fit(gen, 16, lo, hi)
-    for M in (0.5, 1., 10., 1e6):
-        w = cips_weights(gen, hg, hf, clip_M=M)
-        assert torch.isfinite(w).all() and (w > 0).all() and (w <= M * (1 + 1e-6)).all()
-    w = cips_weights(gen, hg, hf, clip_M=1e30)
+    for combine in ('product', 'geometric_mean'):
+        for M in (0.5, 1., 10., 1e6):
+            w = cips_weights(gen, hg, hf, clip_M=M, combine=combine)
+            assert torch.isfinite(w).all() and (w > 0).all() and (w <= M * (1 + 1e-6)).all()
+    w = cips_weights(gen, hg, hf, clip_M=1e30, combine='product')
     assert torch.isfinite(w).all() and w.max() > 10                 # unclipped ratios are large but finite
     with pytest.raises(ValueError, match='clip_M'):
         cips_weights(gen, hg, hf, clip_M=0.)
@@ -36,18 +37,32 @@ def test_weights_never_exceed_M_and_are_finite_on_disjoint_sets():
 
 def test_weights_are_one_for_identical_distributions():
     x = _poses(5000, seed=3)
-    w, info = crm_weights(x, x, gt_fraction=1., bins=12, clip_M=5.)
-    assert torch.allclose(w, torch.ones(5000)) and info['n_gt'] == 5000
-    w, _ = crm_weights(x, x, gt_fraction=1., bins=12, clip_M=5., combine='geometric_mean')
-    assert torch.allclose(w, torch.ones(5000))
+    for combine in ('product', 'geometric_mean'):
+        idx, w, info = crm_weights(x, x, gt_fraction=1., bins=12, clip_M=5., combine=combine)
+        assert sorted(idx.tolist()) == list(range(5000)) and info['n_gt'] == 5000
+        assert torch.allclose(w, torch.ones(5000), atol=1e-5) and abs(info['ess'] - 1) < 1e-6
 
 
 def test_gt_fraction_subsample_and_direction():
     real = torch.cat([_poses(900, 0.0, 4), _poses(100, 0.5, 5)])   # real data: mostly around 0
     gen = torch.cat([_poses(500, 0.0, 6), _poses(500, 0.5, 7)])    # generated: both modes evenly
-    w, info = crm_weights(gen, real, gt_fraction=0.25, bins=8, clip_M=100., seed=0, root_relative=False, combine='geometric_mean')
-    assert info['n_gt'] == 250 and len(info['gt_index'].unique()) == 250
-    assert w[:500].mean() > w[500:].mean()                         # over-represented generated mode is down-weighted
+    idx, w, info = crm_weights(real, gen, gt_fraction=0.25, bins=8, clip_M=100., seed=0, root_relative=False)
+    assert info['n_gt'] == 250 and len(idx.unique()) == 250 and w.shape == (250,) and idx.max() < 1000
+    assert torch.equal(crm_weights(real, gen, gt_fraction=0.25, bins=8, seed=0, root_relative=False)[0], idx)
+    # w = p_gen / p_gt on the real subset: the real mode the generator over-covers (rare in real data) gets up-weighted
+    rare = idx >= 900
+    assert 0 < rare.sum() < 250 and w[rare].mean() > 1 > w[~rare].mean()
+
+
+def test_geometric_mean_keeps_more_effective_samples_than_product():
+    real = torch.cat([_poses(1500, 0.0, 8), _poses(500, 0.2, 9)])
+    gen = _poses(2000, 0.1, 10)
+    ess = {c: crm_weights(real, gen, bins=12, clip_M=1e6, combine=c)[2]['ess'] for c in ('product', 'geometric_mean')}
+    assert 0 < ess['product'] < ess['geometric_mean'] <= 1
+    _, w, info = crm_weights(real, gen, bins=12, clip_M=1e6, combine='product')
+    assert info['ess'] == pytest.approx(effective_sample_size(w))
+    assert effective_sample_size(torch.tensor([2., 0., 0., 0.])) == pytest.approx(0.25)   # Kish: (Σw)²/(NΣw²)
+    assert effective_sample_size(torch.tensor([1., 3.])) == pytest.approx(16 / 20)
 
 
 def test_counterfactual_loss_value_and_gradients():
@@ -58,7 +73,6 @@ def test_counterfactual_loss_value_and_gradients():
     assert torch.isclose(loss, torch.tensor((1 * 1 + 0.5 * 4 + 3 * 0 + 0 * 1) / 4))
     loss.backward()
     assert pred.grad[0].abs().sum() > 0 and pred.grad[3].abs().sum() == 0
-    assert torch.isclose(posegu_loss(pred, target, w), ((1 + w) * torch.tensor([1., 4., 0., 1.])).mean())
     with pytest.raises(ValueError, match='weights'):
         counterfactual_loss(pred, target, torch.ones(3))
 
@@ -81,14 +95,36 @@ def test_bad_input():
         crm_weights(_poses(10), _poses(10), gt_fraction=0.)
 
 
-def test_plugs_into_train_supervised(tmp_path):
+@pytest.fixture(scope='module')
+def posegu_data():
     from posebench.data import load_benchmark
-    from posebench.train import TrainConfig, train_supervised
     from posebench.kinematics import PoseGenerator, select_seeds
     train, tests = load_benchmark('default')
-    fake = PoseGenerator.from_poseset(train[select_seeds(train, 3)]).generate(512, seed=0)
-    w, _ = crm_weights(fake.inputs2d(), train.inputs2d(), bins=8, clip_M=5.)
-    cfg = TrainConfig(epochs=1, batch_size=256, device='cpu', progress=False)
-    res = train_supervised(fake, {'t': tests['default_S9_S11'][:200]}, 'simple_baseline', cfg, model_kwargs={'width': 32},
-                           sample_weights=posegu_sample_weights(w), out_dir=tmp_path)
-    assert res['history'][0]['loss'] > 0 and res['tests']['t']['n'] == 200
+    train = train[::100]
+    fake = PoseGenerator.from_poseset(train[select_seeds(train, 3)]).generate(256, seed=0)
+    return train, {'t': tests['default_S9_S11'][:100]}, fake
+
+
+def test_posegu_arms(posegu_data):
+    from posebench.train import TrainConfig
+    from posebench.crm import train_posegu, PoseGUOptions
+    train, tests, fake = posegu_data
+    cfg = TrainConfig(epochs=1, batch_size=128, device='cpu', progress=False)
+    opts = dict(model_kwargs={'width': 64, 'blocks': 1}, bins=8, gt_fraction=0.5)
+    # 'pg': generated pairs only; the real training pairs are never read
+    blind = train[:]
+    def boom(*a): raise AssertionError('PG read the real training pairs')
+    blind.inputs2d = blind.targets3d = boom
+    pg = train_posegu(blind, tests, PoseGUOptions(arm='pg', **opts), cfg, generated=fake, eval_samples=50)
+    assert 'loss_cf' not in pg.history[0] and not hasattr(pg.recipe_object, 'real') and pg.extra['crm']['arm'] == 'pg'
+    # 'posegu_nocrm': the real subset with weight 1; 'posegu': the same subset with its cIPS weights
+    idx, w, _ = crm_weights(train.inputs2d(), fake.inputs2d(), 0.5, 8, 10., seed=0)
+    for arm, expect in (('posegu_nocrm', torch.ones(len(idx))), ('posegu', w)):
+        r = train_posegu(train, tests, PoseGUOptions(arm=arm, **opts), cfg, generated=fake, eval_samples=50)
+        real = r.recipe_object.real
+        assert torch.equal(real['x'], train.inputs2d()[idx].float()) and torch.equal(real['w'], expect.float()), arm
+        assert {'loss_cf', 'loss_est'} <= set(r.history[0]) and r.extra['crm']['weights_used'] == (arm == 'posegu')
+        assert r.tests['t']['n'] == 100 and r.method == {'posegu_nocrm': 'simple_baseline (PoseGU without CRM)',
+                                                          'posegu': 'simple_baseline (PoseGU)'}[arm]
+    assert not torch.allclose(w, torch.ones_like(w))                     # the weights do differ from 1 here
+    with pytest.raises(ValueError, match='arm'): PoseGUOptions(arm='crm')

@@ -147,7 +147,7 @@ def test_outputs_and_loss():
     assert attribute_loss(logits, torch.ones(2, 9, dtype=torch.long)).item() < 1e-6
     assert attribute_loss(torch.zeros(2, 9, 3), torch.ones(2, 9, dtype=torch.long)).item() == pytest.approx(math.log(3))
     # a few steps of training reduce both losses
-    lifter = DOFLifter(variant='progressive_attr', width=32, attr_width=16)
+    lifter = DOFLifter(variant='progressive_attr', width=64, attr_width=32)
     opt = torch.optim.Adam(lifter.parameters(), 3e-3)
     g = torch.Generator().manual_seed(0)
     y3 = (example_pose() - example_pose()[0]) / 1000 + torch.randn(64, 17, 3, generator=g) * 0.05
@@ -155,7 +155,7 @@ def test_outputs_and_loss():
     x2 = y3[..., :2] / (4.5 + y3[..., 2:])
     lab = pose_attributes(y3 * 1000 + torch.tensor([0, 0, 4500.])).label
     first = None
-    for _ in range(40):
+    for _ in range(60):
         blocks = lifter(x2, attributes_one_hot(lab), return_blocks=True)
         loss = dof_loss(blocks, y3) + attribute_loss(lifter.classifier(x2), lab)
         opt.zero_grad(); loss.backward(); opt.step()

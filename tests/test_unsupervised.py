@@ -88,47 +88,82 @@ def test_sensitivity_matrix_of_independent_leg_torso_lifter():
 def tiny_data():
     from posebench.data import load_benchmark
     train, tests = load_benchmark('default')
-    return train[:512], {k: v[:96] for k, v in tests.items()}
+    return train[:256], {k: v[:96] for k, v in tests.items()}
 
 
-def _tiny_cfg(tmp=None):
+def _tiny_cfg(**kw):
     from posebench.train import TrainConfig
-    return TrainConfig(epochs=2, batch_size=128, device='cpu', progress=False, checkpoint=False, out_dir=tmp)
+    return TrainConfig(**{'epochs': 2, 'batch_size': 128, 'device': 'cpu', 'progress': False, 'checkpoint': False, **kw})
+
+
+def test_svmac_supervision_target_is_exact_in_the_generator_frame(tiny_data):
+    train, _ = tiny_data
+    ps = train[:64]
+    t = U.svmac_supervision_target(ps, c=10.)
+    u = U.svmac_normalize(ps.inputs2d().float(), 10.)
+    assert torch.allclose(t[:, 0], torch.tensor([0., 0., 10.]).expand(64, 3))             # root at (0, 0, c)
+    assert torch.allclose(t[..., :2] / t[..., 2:], u, atol=1e-5)                          # projects to its own input
+    # depth offsets are the metric ones up to one scale per pose: (z − c) ∝ (Z − Z_root)
+    dz, dZ = t[:, 1:, 2] - 10., (ps.pose3d[:, 1:, 2] - ps.pose3d[:, :1, 2]).float()
+    ratio = (dz * dZ).sum(1) / (dZ * dZ).sum(1)
+    assert torch.allclose(dz, ratio[:, None] * dZ, atol=1e-4) and (ratio > 0).all()
+    # a generator that outputs the right depths z (X = (u·z, z), as SVMACGenerator does) scores exactly zero
+    z = t[..., 2]
+    perfect = torch.cat([u * z[..., None], z[..., None]], -1)
+    assert U.svmac_supervised_loss(perfect, t, torch.ones(64)) == 0
+    # hand value: sample 0 off by 1 in every coordinate (error 3); only weighted samples count
+    w = torch.zeros(64); w[0] = 1
+    assert U.svmac_supervised_loss(t + 1, t, w) == pytest.approx(3.)
+    assert U.svmac_supervised_loss(t + (torch.arange(64) == 1)[:, None, None], t, w) == 0
 
 
 def test_recipes_use_no_3d_labels_and_write_results(tiny_data, tmp_path):
+    from posebench.recipe import RunResult
     train, tests = tiny_data
-    def boom(): raise AssertionError('3D labels of the training set were read')
+    train = train[:]                                   # a copy: the fixture stays intact
+    def boom(*a): raise AssertionError('3D labels of the training set were read')
     train.targets3d = boom
-    r = U.train_svmac(train, tests, U.SVMACConfig(n_angles=3, width=32, critic_width=32, eval_samples=48),
-                      _tiny_cfg(str(tmp_path / 's')))
-    assert r['method'] == 'svmac_n3' and len(r['history']) == 2
-    assert {'loss_3d', 'loss_svmac', 'loss_cam', 'loss_adv', 'loss_critic', 'default_S9_S11_p_mpjpe'} <= set(r['history'][-1])
-    m = json.loads((tmp_path / 's' / 'metrics.json').read_text())
-    t = m['tests']['default_S9_S11']
-    assert t['n'] == 96 and abs(t['mpjpe'] - t['n_mpjpe']) < 1e-3 and t['p_mpjpe'] > 0
+    r = U.train_svmac(train, tests, U.SVMACOptions(n_angles=3, width=32, critic_width=32, critic_blocks=1),
+                      _tiny_cfg(), out_dir=tmp_path / 's', eval_samples=48)
+    assert r.method == 'svmac_n3' and len(r.history) == 2 and r.protocol == {'align': 'scale', 'allow_reflection': False}
+    assert {'loss_3d', 'loss_svmac', 'loss_cam', 'loss_adv', 'loss_critic', 'default_S9_S11_p_mpjpe'} <= set(r.history[-1])
+    t = RunResult.load(tmp_path / 's' / 'metrics.json').tests['default_S9_S11']
+    assert t['n'] == 96 and abs(t['mpjpe'] - t['n_mpjpe']) < 1e-3 and t['p_mpjpe'] > 0      # scale-aligned
     r = U.train_representation(train, tests, 'independent_limbs5',
-                               U.HardyConfig(width=32, critic_width=32, eval_samples=48, allow_reflection=True),
-                               _tiny_cfg())
-    assert r['method'] == 'hardy_independent_limbs5' and r['config']['method_config']['allow_reflection']
+                               U.HardyOptions(width=32, blocks=1, critic_width=32, critic_blocks=1,
+                                              allow_reflection=True), _tiny_cfg(epochs=1), eval_samples=48)
+    assert r.method == 'hardy_independent_limbs5' and r.options['allow_reflection'] and r.protocol['allow_reflection']
+    assert {'loss_cycle2d', 'loss_ninety', 'loss_adv', 'loss_critic'} <= set(r.history[0])
+    with pytest.raises(ValueError, match='inputs'): U.HardyOptions(inputs='weak')
 
 
-def test_nan_critic_stops_with_step_number(tiny_data):
+def test_nan_critic_stops_with_step_number(tiny_data, tmp_path):
     from posebench.train import NonFiniteLossError
+    from posebench.recipe import run
     from posebench.models import Critic2D
-    train, tests = tiny_data
-    class NaNCritic(Critic2D):
-        def forward(self, x): return super().forward(x) * float('nan')
-    m = U._svmac_method(train, U.SVMACConfig(width=32, critic_width=32), {})
-    m.critic = NaNCritic(17, 16, 1)
-    with pytest.raises(NonFiniteLossError, match=r"critic.*step 0"):
-        U._fit_adversarial(m, train, {}, _tiny_cfg())
+    train, _ = tiny_data
+    nan_critic = {k: v * float('nan') for k, v in Critic2D(17, 16, 1).state_dict().items()}
+    with pytest.raises(NonFiniteLossError, match=r"'critic'.*epoch 1, step 0"):
+        run(U.SVMACRecipe(U.SVMACOptions(width=32, critic_width=16, critic_blocks=1)), train, None, _tiny_cfg(),
+            out_dir=tmp_path, init={'critic': nan_critic})
+    assert 'NonFiniteLossError' in json.loads((tmp_path / 'failed.json').read_text())['error']
+    assert not (tmp_path / 'metrics.json').exists()
 
 
-def test_stability_curves():
-    runs = [{'history': [{'e': 3.0}, {'e': 1.0}]}, {'history': [{'e': 5.0}, {'e': 1.0}]}]
+def test_stability_study_and_curves(tmp_path):
+    from posebench.recipe import RunResult
+    calls = []
+    def fake_train(data, tag, cfg=None, out_dir=None, extra=None):
+        calls.append((data, tag, cfg.seed, cfg.epochs, out_dir, extra))
+        return RunResult('m', 'supervised', {}, history=[{'e': float(cfg.seed + 3)}, {'e': 1.0}, {'e': 2.0 * cfg.seed}])
+    runs = U.stability_study(fake_train, (1, 2), 'D', 'T', cfg=_tiny_cfg(epochs=3), out_dir=tmp_path, extra=7)
+    assert calls == [('D', 'T', s, 3, tmp_path / f'seed{s}', 7) for s in (1, 2)]
     c = U.stability_curves(runs, 'e')
-    assert c['epoch'] == [1, 2] and c['mean'] == [4.0, 1.0] and c['std'] == [1.0, 0.0] and c['n'] == 2
+    assert c['epoch'] == [1, 2, 3] and c['mean'] == [4.5, 1.0, 3.0] and c['std'] == [0.5, 0.0, 1.0] and c['n'] == 2
+    summ = U.stability_summary(runs, 'e', window=(1 / 3, 1.0))
+    assert summ['last']['mean'] == 3.0 and summ['best']['mean'] == 1.0 and summ['window_epochs'] == [2, 3]
+    assert summ['window_mean']['mean'] == pytest.approx(((1 + 2) / 2 + (1 + 4) / 2) / 2)
+    assert summ['last']['std'] == pytest.approx(2 ** 0.5)                                   # ddof=1 over the seeds
     with pytest.raises(ValueError): U.stability_curves(runs, 'missing')
     fig = U.plot_stability({**c, 'label': 'x'})
     assert len(fig.data) == 2

@@ -23,15 +23,17 @@ def dataset_root(name: str, given=None):
 
 def _materialise(poseset, path: Path) -> str:
     "Write `poseset` to `path` (atomically, by PoseSet.save) unless it is already there; its absolute path."
-    if not path.exists(): poseset.save(path)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        poseset.save(path)
     return str(path.resolve())
 
 def _test_only(name: str) -> bool: return name in ('3dhp', '3dpw')
 
 # %% ../../nbs/16b_bench_runner.ipynb #32479562
-def prepare_data(data, out, root=None, cross=None) -> dict:
+def prepare_data(data, out, root=None, cross=None, data_options: dict | None = None) -> dict:
     "Notebook `data` / `data_root` for the main and cross jobs; test splits written to out/data. `cross`: names or 'name=path'."
-    out, data = Path(out), str(data)
+    out, data, data_options = Path(out), str(data), dict(data_options or {})
     if data.endswith('.npz') and not Path(data).is_file():
         raise ValueError(f"bench: --data {data}: file not found (expected a PoseSet .npz)")
     if not data.endswith('.npz') and data not in DATASETS:
@@ -46,19 +48,20 @@ def prepare_data(data, out, root=None, cross=None) -> dict:
         names.append(n)
     usable = []
     for n in names:      # a default cross set that cannot be found is skipped; an asked-for one must load
-        try: load_dataset(n, roots[n]) if _test_only(n) else load_benchmark(n, root=roots)
+        try: load_dataset(n, roots[n]) if _test_only(n) else load_benchmark(n, root=roots, **data_options)
         except (ValueError, OSError) as e:
             if explicit: raise ValueError(f"bench: cross dataset {n!r} cannot be loaded: {e}") from None
             continue
         usable.append(n)
     src = data if data.endswith('.npz') else main
-    _, main_tests = load_benchmark(src, root=roots)
+    _, main_tests = load_benchmark(src, root=roots, **data_options)
     (tname, ttest), = main_tests.items()
     test_file = _materialise(ttest, out / 'data' / f"{tname}.npz")
     spec = {'name': main, 'roots': {k: v for k, v in roots.items() if v is not None}, 'intra_test': tname,
             'cross_tests': usable,
-            'main': {'data': '+'.join([src] + usable), 'data_root': roots, 'train': main},
-            'cross': {n: {'data': f"{n}+{test_file}", 'data_root': roots, 'train': n} for n in usable if not _test_only(n)}}
+            'main': {'data': '+'.join([src] + usable), 'data_root': roots, 'data_options': data_options, 'train': main},
+            'cross': {n: {'data': f"{n}+{test_file}", 'data_root': roots, 'data_options': data_options, 'train': n}
+                      for n in usable if not _test_only(n)}}
     return spec
 
 # %% ../../nbs/16b_bench_runner.ipynb #eb1a9ada
@@ -70,7 +73,7 @@ def bench_parameters(job: Job, defaults: dict, data: dict, budget: str = 'quick'
     params = {**b, **job.params}
     for k in ('train', 'method'): params[k] = {**b.get(k, {}), **job.params.get(k, {})}
     params.update(data=data['data'], data_root={k: v for k, v in data['data_root'].items() if v is not None} or None,
-                  seed=int(seed), device=device)
+                  data_options=dict(data.get('data_options') or {}), seed=int(seed), device=device)
     missing = sorted(set(params) - set(defaults))
     if missing: raise ValueError(f"{job.notebook}: no parameter(s) {missing} for job {job.name!r}; it has {sorted(defaults)}")
     return params
@@ -123,15 +126,21 @@ def run_bench(data='default', out='bench', device: str = 'auto', budget: str = '
               methods=None,            # job names (or prefixes, e.g. 'hardy', 'dof') to run; None: all
               cross=None,              # cross datasets (names or 'name=path'); None: the default pair; []: none
               root=None,               # the main dataset's root
-              timeout: float | None = None, report: bool = True, log=print) -> dict:
+              data_options: dict | None = None,   # reader options, e.g. {'allow_pickle': True} for Human3.6M npz
+              timeout: float | None = None,
+              jobs: list | None = None,       # explicit Job list (overrides `methods`)
+              report: bool = True, log=print) -> dict:
     "Run every (job, seed) of the bench in out/runs/ (resumable, failures recorded), then write the report."
     from posebench.bench.report import regenerate_report
     if budget not in BUDGETS: raise ValueError(f"budget: expected one of {list(BUDGETS)}, got {budget!r}")
     if int(seeds) < 1: raise ValueError(f"seeds: expected >= 1, got {seeds}")
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    spec = prepare_data(data, out, root=root, cross=cross)
-    jobs = bench_jobs(list(spec['cross']))
+    spec = prepare_data(data, out, root=root, cross=cross, data_options=data_options)
+    if jobs is None: jobs = bench_jobs(list(spec['cross']))
+    elif methods: raise ValueError("run_bench: give `jobs` or `methods`, not both")
+    bad = [j.name for j in jobs if j.train != 'main' and j.train not in spec['cross']]
+    if bad: raise ValueError(f"jobs {bad} train on a dataset that is not a cross dataset here ({sorted(spec['cross'])})")
     if methods:
         sel = [m.strip() for m in (methods.split(',') if isinstance(methods, str) else methods) if m.strip()]
         unknown = [m for m in sel if not any(j.name == m or j.name.startswith(m) for j in jobs)]
