@@ -290,6 +290,7 @@ class DOFRecipe(Recipe):
 
     def setup(self, trainer, train):
         self.rng = torch.Generator(device=trainer.device).manual_seed(trainer.cfg.seed + 31)
+        trainer.stateful['attr_noise'] = self.rng          # resume continues the corruption stream exactly
 
     def _given(self, label, generator) -> torch.Tensor:
         "One-hot attributes the 3D network is given for ground-truth `label` (corrupted for 'noisy_gt')."

@@ -13,9 +13,9 @@ from posebench.supervised import train_supervised
 
 out = Path(sys.argv[1])
 train, tests = load_benchmark('default')
-tests = {k: v[:400] for k, v in tests.items()}
+tests = {k: v[:200] for k, v in tests.items()}
 cfg = TrainConfig(epochs=1, batch_size=128, device='cpu', progress=False, seed=0)
-res = train_supervised(train[:1024], tests, 'simple_baseline', cfg, model_kwargs=dict(width=64, blocks=1),
+res = train_supervised(train[:512], tests, 'simple_baseline', cfg, model_kwargs=dict(width=64, blocks=1),
                        out_dir=out / 'run')
 w = torch.cat([p.detach().flatten() for p in res.model.parameters()])
 rank = int(os.environ['RANK'])

@@ -1,51 +1,76 @@
-"Tests of the `posebench` command: run (success and a failing cell), report, demo (tiny, and a real margin)."
-import json
+"Tests of the `posebench` command: run (success, refusal, exact resume, failing cell), eval, report, demo, python -m."
+import subprocess, sys
 import pytest
+import torch
 from posebench.cli import main, DEMO
-from posebench.train import write_json
+from posebench.recipe import RunResult, load_run
+
+TINY = ['-p', 'train_fraction', '0.02', '-p', 'test_samples', '200', '-p', 'eval_samples', '100',
+        '-p', 'method', "{'model_kwargs': {'width': 32, 'blocks': 1}}", '--device', 'cpu']
 
 
-def test_run_via_cli(tmp_path, capsys):
-    code = main(['run', 'train_supervised', '-p', 'epochs', '1', '-p', 'data_fraction', '0.02', '-p', 'test_fraction',
-                 '0.05', '-p', 'model_kwargs', '{"width": 32}', '-p', 'progress', 'false', '--device', 'cpu',
-                 '--out', str(tmp_path)])
-    out = capsys.readouterr().out
-    assert code == 0, out
-    assert (tmp_path / 'train_supervised.ipynb').exists() and (tmp_path / 'metrics.json').exists()
-    assert '| simple_baseline |' in out and str(tmp_path / 'metrics.json') in out
-    assert json.loads((tmp_path / 'metrics.json').read_text())['config']['device'] == 'cpu'
+def _run(out, train, capsys):
+    code = main(['run', 'train_supervised', *TINY, '-p', 'train', train, '--out', str(out)])
+    return code, capsys.readouterr()
+
+
+def test_run_refuse_and_resume_exactly_through_the_cli(tmp_path, capsys):
+    code, io = _run(tmp_path / 'a', "{'epochs': 1, 'batch_size': 128}", capsys)
+    assert code == 0, io.err
+    assert '| simple_baseline |' in io.out and 'metrics.json' in io.out
+    one = RunResult.load(tmp_path / 'a' / 'metrics.json')
+    assert one.train_config['device'] == 'cpu' and len(one.history) == 1
+    # starting afresh in a folder that holds a run is refused (exit 1, naming the way out)
+    code, io = _run(tmp_path / 'a', "{'epochs': 2, 'batch_size': 128}", capsys)
+    assert code == 1 and 'already holds a run' in io.err and 'resume' in io.err
+    code, io = _run(tmp_path / 'a', "{'epochs': 2, 'batch_size': 128, 'resume': True}", capsys)
+    assert code == 0, io.err
+    code, io = _run(tmp_path / 'b', "{'epochs': 2, 'batch_size': 128}", capsys)
+    assert code == 0, io.err
+    ra, rb = RunResult.load(tmp_path / 'a' / 'metrics.json'), RunResult.load(tmp_path / 'b' / 'metrics.json')
+    assert ra.history[0] == one.history[0]               # epoch 1 came from the checkpoint, it was not retrained
+    assert [h['loss'] for h in ra.history] == [h['loss'] for h in rb.history]
+    wa, wb = load_run(tmp_path / 'a').modules['model'].state_dict(), load_run(tmp_path / 'b').modules['model'].state_dict()
+    assert all(torch.equal(wa[k], wb[k]) for k in wb)  # 1 epoch + resume to 2 == 2 straight, bit for bit
+    assert ra.wall_time_s > one.wall_time_s             # time summed over both processes
+    # eval reproduces the metrics the run wrote for its own checkpoint
+    assert main(['eval', str(tmp_path / 'b'), '--data', 'default', '--test-samples', '200', '--out', str(tmp_path / 'e')]) == 0
+    ev = RunResult.load(tmp_path / 'e' / 'metrics.json')
+    assert abs(ev.tests['default_S9_S11']['mpjpe'] - rb.tests['default_S9_S11']['mpjpe']) < 1e-3
+    assert ev.recipe == 'supervised' and ev.extra['epoch'] == 2
 
 
 def test_run_failing_cell_exit_code(tmp_path, capsys):
-    code = main(['run', 'train_supervised', '-p', 'model', 'no_such_model', '-p', 'epochs', '1',
-                 '-p', 'data_fraction', '0.01', '--out', str(tmp_path)])
+    code = main(['run', 'train_supervised', '-p', 'method', "{'model': 'no_such_model'}", '-p', 'train_fraction', '0.01',
+                 '--out', str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 1
     assert 'raised ValueError' in err and 'no_such_model' in err and 'cell ' in err and 'Traceback' not in err
 
 
-def test_run_bad_parameter_fails_fast(tmp_path, capsys):
-    assert main(['run', 'train_supervised', '-p', 'batch_size', 'big', '--out', str(tmp_path)]) == 2
-    assert "parameter 'batch_size' expects int" in capsys.readouterr().err
+def test_user_errors_are_one_line_with_exit_2(tmp_path, capsys):
+    assert main(['run', 'train_supervised', '-p', 'seed', 'big', '--out', str(tmp_path)]) == 2
+    assert "parameter 'seed' expects int" in capsys.readouterr().err
     assert not tmp_path.joinpath('train_supervised.ipynb').exists()
+    assert main(['report', str(tmp_path / 'missing')]) == 2
+    assert main(['eval', str(tmp_path / 'nothing_here')]) == 2
+    assert 'no such file' in capsys.readouterr().err
 
 
-def test_report(tmp_path, capsys):
-    write_json(tmp_path / 'r' / 'metrics.json', {'method': 'sb', 'tests': {'t': {'mpjpe': 51.25, 'p_mpjpe': 40.0}}})
-    assert main(['report', str(tmp_path), '--metrics', 'mpjpe', 'p_mpjpe', '--out', str(tmp_path / 'rep.md')]) == 0
-    out = capsys.readouterr().out
-    assert '| sb | 51.2 | 40.0 |' in out or '| sb | 51.3 | 40.0 |' in out
-    assert (tmp_path / 'rep.md').read_text().startswith('| method | t mpjpe | t p_mpjpe |')
-    assert main(['report', str(tmp_path / 'empty_dir_that_is_missing')]) == 2
+def test_python_dash_m_is_the_command():
+    r = subprocess.run([sys.executable, '-m', 'posebench', 'list'], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and 'train_supervised' in r.stdout
+    r = subprocess.run([sys.executable, '-m', 'posebench', 'report', '/no/such/dir'], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and 'does not exist' in r.stderr
 
 
 def test_demo_beats_untrained_by_a_clear_margin(tmp_path, capsys):
     # the demo's own model and recipe, on a quarter of the data for 2 epochs (the real demo: all of it, more epochs)
-    code = main(['demo', '--out', str(tmp_path), '--epochs', '2', '--data-fraction', '0.25', '--device', 'cpu'])
+    code = main(['demo', '--out', str(tmp_path), '--epochs', '2', '--train-fraction', '0.25', '--device', 'cpu'])
     out = capsys.readouterr().out
     assert code == 0, out
-    res = json.loads((tmp_path / 'metrics.json').read_text())
-    assert res['model_kwargs'] == DEMO['model_kwargs'] and res['config']['batch_size'] == DEMO['batch_size']
-    for k, t in res['tests'].items():
-        assert t['mpjpe'] < 0.5 * res['untrained'][k]['mpjpe'], (t['mpjpe'], res['untrained'][k]['mpjpe'])
+    res = RunResult.load(tmp_path / 'metrics.json')
+    assert res.options['model_kwargs'] == DEMO['method']['model_kwargs'] and res.train_config['batch_size'] == DEMO['train']['batch_size']
+    for k, t in res.tests.items():
+        assert t['mpjpe'] < 0.5 * res.extra['untrained'][k]['mpjpe'], (t['mpjpe'], res.extra['untrained'][k]['mpjpe'])
     assert 'untrained' in out and 'executed notebook' in out and 'curves.png' in out and '| simple_baseline (demo) |' in out

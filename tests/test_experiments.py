@@ -1,13 +1,11 @@
-"Tests of posebench.experiments: notebook lookup, typed parameters, a tiny papermill run, collecting results."
+"Tests of posebench.experiments: notebook lookup, typed parameters of the notebook contract, collecting results."
 import json
+import warnings
 from pathlib import Path
 import pytest
 from posebench.experiments import (notebook_path, list_notebooks, notebook_parameters, check_parameters, parse_value,
                                    run_notebook, collect_results, report_table)
-from posebench.train import write_json
-
-TINY = {'epochs': 1, 'data_fraction': 0.02, 'test_fraction': 0.05, 'batch_size': 128,
-        'model_kwargs': {'width': 64}, 'progress': False, 'device': 'cpu'}
+from posebench.recipe import RunResult, SHARED_PARAMETERS
 
 
 def test_notebook_lookup():
@@ -25,48 +23,48 @@ def test_notebook_dirs_from_environment(tmp_path, monkeypatch):
     assert notebook_path('my_exp') == tmp_path / 'my_exp.ipynb' and 'my_exp' in list_notebooks()
 
 
+@pytest.mark.parametrize('nb', ['train_supervised', 'train_dof', 'train_poseaug', 'train_posegu', 'train_svmac',
+                                'train_representations'])
+def test_every_notebook_has_the_shared_parameters(nb):
+    d = notebook_parameters(nb)
+    assert set(SHARED_PARAMETERS) <= set(d), sorted(set(SHARED_PARAMETERS) - set(d))
+    assert d['train'] == {} and d['method'] == {} and d['seed'] == 0 and d['device'] == 'auto'
+    assert not {'epochs', 'lr', 'batch_size', 'data_fraction', 'test_fraction', 'root', 'resume'} & set(d)
+
+
 def test_parameters_and_types():
     d = notebook_parameters('train_supervised')
-    assert d['data'] == 'default' and d['model'] == 'simple_baseline' and isinstance(d['epochs'], int)
-    assert {'batch_size', 'lr', 'device', 'seed', 'out_dir', 'data_fraction'} <= set(d)
-    check_parameters({'epochs': 2, 'lr': 1, 'model_kwargs': {'width': 8}}, d)
-    with pytest.raises(ValueError, match=r"parameter 'lr' expects float"): check_parameters({'lr': '1e-3'}, d)
-    with pytest.raises(ValueError, match=r"parameter 'amp' expects bool"): check_parameters({'amp': 1}, d)
-    with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['epoch'\]"): check_parameters({'epoch': 1}, d)
+    check_parameters({'seed': 2, 'train': {'epochs': 2}, 'method': {'model_kwargs': {'width': 8}}}, d)
+    with pytest.raises(ValueError, match=r"parameter 'train_fraction' expects float"): check_parameters({'train_fraction': '0.5'}, d)
+    with pytest.raises(ValueError, match=r"parameter 'train' expects dict"): check_parameters({'train': 3}, d)
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['epochs'\]"): check_parameters({'epochs': 1}, d)
     assert parse_value('2', 1) == 2 and parse_value('0.5', 1.) == 0.5 and parse_value('False', True) is False
-    assert parse_value('007', 'x') == '007' and parse_value('{"width": 8}', {}) == {'width': 8}
+    assert parse_value('007', 'x') == '007' and parse_value("{'epochs': 8}", {}) == {'epochs': 8}
 
 
 def test_wrong_type_fails_before_running(tmp_path):
-    with pytest.raises(ValueError, match=r"train_supervised: parameter 'epochs' expects int.*got str '3'"):
-        run_notebook('train_supervised', {'epochs': '3'}, tmp_path / 'x')
+    with pytest.raises(ValueError, match=r"train_supervised: parameter 'seed' expects int.*got str '3'"):
+        run_notebook('train_supervised', {'seed': '3'}, tmp_path / 'x')
     assert not (tmp_path / 'x').exists()
 
 
-def test_tiny_papermill_run_end_to_end(tmp_path):
-    out = run_notebook('train_supervised', TINY, tmp_path / 'run')
-    assert out == tmp_path / 'run' / 'train_supervised.ipynb' and out.exists()
-    res = json.loads((tmp_path / 'run' / 'metrics.json').read_text())
-    assert res['config']['epochs'] == 1 and res['config']['out_dir'] == str(tmp_path / 'run')
-    assert res['model_kwargs'] == {'width': 64} and len(res['history']) == 1
-    t = next(iter(res['tests'].values()))
-    assert {'mpjpe', 'p_mpjpe', 'pck', 'auc', 'per_joint', 'per_action'} <= set(t) and t['mpjpe'] > 0
-    for f in ('checkpoint.pt', 'log.csv', 'history.json', 'curves.png', 'per_joint.png', 'example.png'):
-        assert (tmp_path / 'run' / f).stat().st_size > 0, f
-    nb = json.loads(out.read_text())
-    injected = [c for c in nb['cells'] if 'injected-parameters' in c['metadata'].get('tags', [])]
-    assert injected and 'epochs = 1' in ''.join(injected[0]['source'])
-    assert '| simple_baseline |' in report_table([tmp_path])
-
-
 def test_collect_results_and_report(tmp_path):
-    r = lambda m, v: {'method': m, 'tests': {'t': {'mpjpe': v, 'p_mpjpe': v / 2, 'pck': 90., 'auc': 50.}}}
-    write_json(tmp_path / 'a' / 'metrics.json', r('sb', 40.)); write_json(tmp_path / 'b' / 'x' / 'metrics.json', r('sb', 44.))
-    write_json(tmp_path / 'c' / 'metrics.json', r('vp', 30.))
+    r = lambda m, v: RunResult(m, 'supervised', {'t': {'mpjpe': v, 'p_mpjpe': v / 2, 'pck': 90., 'auc': 50.}})
+    r('sb', 40.).save(tmp_path / 'a' / 'metrics.json'); r('sb', 44.).save(tmp_path / 'b' / 'x' / 'metrics.json')
+    r('vp', 30.).save(tmp_path / 'c' / 'metrics.json')
     rs = collect_results([tmp_path])
-    assert sorted(x['method'] for x in rs) == ['sb', 'sb', 'vp'] and all(Path(x['_path']).exists() for x in rs)
+    assert sorted(x.method for x in rs) == ['sb', 'sb', 'vp'] and all(Path(x.path).exists() for x in rs)
     table = report_table([tmp_path], metrics=('mpjpe',))
     assert '| sb | 42.0 ± 2.8 |' in table and '| vp | 30.0 |' in table
     with pytest.raises(ValueError, match='does not exist'): collect_results([tmp_path / 'nope'])
+    # broken or foreign files are named and skipped, never abort the report; strict mode raises
     (tmp_path / 'bad').mkdir(); (tmp_path / 'bad' / 'metrics.json').write_text('{"x": 1}')
-    with pytest.raises(ValueError, match="no 'tests' key"): collect_results([tmp_path / 'bad'])
+    (tmp_path / 'trunc').mkdir(); (tmp_path / 'trunc' / 'metrics.json').write_text('{"method": ')
+    (tmp_path / 'fail').mkdir(); (tmp_path / 'fail' / 'failed.json').write_text(json.dumps({'error': 'ValueError: boom'}))
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter('always')
+        assert len(collect_results([tmp_path])) == 3
+    msgs = ' '.join(str(x.message) for x in w)
+    assert 'bad/metrics.json' in msgs and 'trunc/metrics.json' in msgs and 'boom' in msgs and 'schema' in msgs
+    with pytest.raises(ValueError, match='schema'): collect_results([tmp_path / 'bad'], strict=True)
+    with pytest.raises(ValueError, match=r"unknown metric\(s\) \['mpjep'\]"): report_table(rs, metrics=('mpjep',))
