@@ -14,8 +14,8 @@ from .geometry import joints_to_bones
 
 # %% auto #0
 __all__ = ['MODELS', 'REGISTRY', 'count_parameters', 'ResidualBlock', 'SimpleBaseline', 'VideoPose', 'skeleton_adjacency',
-           'spatial_partition', 'SemGraphConv', 'NonLocal', 'SemGCN', 'STGCN', 'register_model', 'model_class',
-           'get_model', 'kcs', 'Critic2D', 'KCSCritic']
+           'spatial_partition', 'SemGraphConv', 'NonLocal', 'SemGCN', 'STGCN', 'register_model', 'registry_lookup',
+           'model_class', 'get_model', 'kcs', 'Critic2D', 'KCSCritic']
 
 # %% ../nbs/05_models.ipynb #d9549dea
 def _check_input(x, skel: Skeleton, what: str, dims: int = 2):
@@ -303,14 +303,18 @@ def register_model(name: str, target):
     if not isinstance(name, str) or not name: raise ValueError(f"register_model: name must be a non-empty string, got {name!r}")
     REGISTRY[name] = target
 
-def model_class(name: str) -> type:
-    "The class registered as `name` (resolving a `'module:Class'` entry)."
-    if name not in REGISTRY: raise ValueError(f"unknown model {name!r}; valid: {sorted(REGISTRY)}")
-    target = REGISTRY[name]
+def registry_lookup(registry: dict, name: str, what: str = 'model'):
+    "The entry `name` of a registry, a `'module:Class'` string resolved by import; unknown names raise a `ValueError`."
+    if name not in registry: raise ValueError(f"unknown {what} {name!r}; valid: {sorted(registry)}")
+    target = registry[name]
     if isinstance(target, str):
         mod, _, attr = target.partition(':')
         target = getattr(importlib.import_module(mod), attr)
     return target
+
+def model_class(name: str) -> type:
+    "The class registered as `name` in `REGISTRY`."
+    return registry_lookup(REGISTRY, name, 'model')
 
 def get_model(name: str, skeleton: Skeleton = H36M17, **kw) -> nn.Module:
     "Build the network registered as `name` for `skeleton` (a `Skeleton` or its name), with keywords `kw`."

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses, json, os, time, traceback
 from pathlib import Path
 from .jobs import BUDGETS, Job, bench_jobs
+from .report import regenerate_report
 from ..data import load_benchmark, load_dataset, DATASETS
 from ..experiments import notebook_parameters, run_notebook, collect_results, NotebookError
 from ..train import write_json
@@ -131,7 +132,6 @@ def run_bench(data='default', out='bench', device: str = 'auto', budget: str = '
               jobs: list | None = None,       # explicit Job list (overrides `methods`)
               report: bool = True, log=print) -> dict:
     "Run every (job, seed) of the bench in out/runs/ (resumable, failures recorded), then write the report."
-    from posebench.bench.report import regenerate_report
     if budget not in BUDGETS: raise ValueError(f"budget: expected one of {list(BUDGETS)}, got {budget!r}")
     if int(seeds) < 1: raise ValueError(f"seeds: expected >= 1, got {seeds}")
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
