@@ -104,10 +104,12 @@ def _pick_person(source, layout, frame, xy, score, det, track, person, image_siz
     if person is not None:
         track = np.asarray(track, dtype=np.int64)
         if (track >= 0).any(): keep = track == int(person)
-        else:   # no track ids in the file: the person-th instance of each frame (file order)
-            first = np.r_[0, np.flatnonzero(np.diff(frame) != 0) + 1] if np.all(np.diff(frame) >= 0) else None
-            if first is None: _fail(source, 'person', 'instances are not grouped by frame; cannot index them')
-            rank = np.arange(len(frame)) - np.repeat(first, np.diff(np.r_[first, len(frame)]))
+        else:   # no track ids in the file: the person-th instance of each frame (in file order)
+            o = np.argsort(frame, kind='stable')
+            fs = frame[o]
+            first = np.r_[0, np.flatnonzero(np.diff(fs) != 0) + 1]
+            rank = np.empty(len(frame), np.int64)
+            rank[o] = np.arange(len(frame)) - np.repeat(first, np.diff(np.r_[first, len(frame)]))
             keep = rank == int(person)
         if not keep.any():
             have = sorted(set(track.tolist())) if (track >= 0).any() else 'instance indices only'
@@ -560,13 +562,16 @@ def lift_keypoints(source, model, format: str = 'auto', layout: str | None = Non
     kp = to_pixels(kp, units)
     ok = kp.score >= min_score
     never = (~ok).all(0)
-    if bool(never.any()):
-        bad = [kp.joints[j] for j in never.nonzero().ravel().tolist()]
-        _fail(kp.source, 'score threshold', f'joint(s) {bad} are below min_score={min_score} in every frame '
-              f'(highest score {float(kp.score[:, never].max()):.3f}); nothing to fill them from', 'Lower min_score=...')
+    optional = torch.tensor([n in COCO17[:5] for n in kp.joints]) if kp.layout == 'coco17' else torch.zeros_like(never)
+    bad = never & ~optional if not bool((never | ~optional).all()) else never   # face points: one of five is enough
+    if bool(bad.any()):
+        names = [kp.joints[j] for j in bad.nonzero().ravel().tolist()]
+        _fail(kp.source, 'score threshold', f'joint(s) {names} are below min_score={min_score} in every frame '
+              f'(highest score {float(kp.score[:, bad].max()):.3f}); nothing to fill them from', 'Lower min_score=...')
     checks = check_anatomy(kp, min_score) if check else {}
     xy, filled, guessed = fill_gaps(kp.xy, ok, max_gap)
-    score = torch.where(ok, kp.score, torch.full_like(kp.score, min_score))
+    filled, guessed = filled & ~never, guessed & ~never
+    score = torch.where(ok, kp.score, torch.where(never, torch.zeros_like(kp.score), torch.full_like(kp.score, min_score)))
     h36 = to_h36m17(kp.replace(xy=xy, score=score), min_score)
     net = load_lifter(model) if isinstance(model, (str, os.PathLike)) else model
     if not isinstance(net, nn.Module): raise ValueError(f"model: expected an nn.Module or a model file path, got {type(net).__name__}")
@@ -602,7 +607,7 @@ def save_json(result: LiftResult, path, decimals: int = 1):
          'image_size': list(result.keypoints.image_size), 'source': str(result.keypoints.source),
          'frames': [int(f) for f in result.frame], 'pose3d_mm': r(result.pose3d), **result.report()}
     if result.root is not None: d['pose3d_abs_mm'] = r(result.pose3d_abs)
-    _atomic(path, lambda f: json.dump(d, f))
+    _atomic(path, lambda f: f.write(json.dumps(d)))
 
 # %% ../nbs/17_lift.ipynb #80d022f8
 def lift_figure(result: LiftResult, max_frames: int = 300, title: str = ''):
@@ -790,7 +795,7 @@ def write_coco_json(kp: Keypoints2D, path, others=()):
         det = k.score.mean(-1).tolist()
         out += [{'image_id': int(f), 'category_id': 1, 'keypoints': [round(v, 3) for v in row], 'score': round(s, 4)}
                 for f, row, s, any_ in zip(k.frame, a, det, (k.score > 0.05).any(-1).tolist()) if any_]
-    _atomic(path, lambda f: json.dump(out, f))
+    _atomic(path, lambda f: f.write(json.dumps(out)))
 
 def write_mmpose_json(kp: Keypoints2D, path, others=()):
     "MMPose prediction JSON ({'meta_info', 'instance_info': [{frame_id, instances}]}) of COCO-17 key points."
@@ -805,7 +810,7 @@ def write_mmpose_json(kp: Keypoints2D, path, others=()):
                          'bbox': [[*p.min(0).values.tolist(), *p.max(0).values.tolist()]], 'bbox_score': round(float(k.score[i].mean()), 4)})
         frames.append({'frame_id': int(fid), 'instances': inst})
     meta = {'dataset_name': 'coco', 'num_keypoints': 17, 'keypoint_id2name': dict(enumerate(COCO17))}
-    _atomic(path, lambda f: json.dump({'meta_info': meta, 'instance_info': frames}, f))
+    _atomic(path, lambda f: f.write(json.dumps({"meta_info": meta, "instance_info": frames})))
 
 def coco17_to_body25(xy, score):
     "COCO-17 (..., 17, 2) -> BODY_25 (..., 25, 2): Neck and MidHip as midpoints, foot points missing (score 0)."
@@ -827,7 +832,7 @@ def write_openpose_dir(kp: Keypoints2D, folder, stem: str = 'video', others=()):
                    'face_keypoints_2d': [], 'hand_left_keypoints_2d': [], 'hand_right_keypoints_2d': []}
                   for xy, s in b if bool((s[i] > 0.05).any())]
         d = {'version': 1.3, 'people': people}
-        _atomic(folder / f'{stem}_{fid:012d}_keypoints.json', lambda f, d=d: json.dump(d, f))
+        _atomic(folder / f'{stem}_{fid:012d}_keypoints.json', lambda f, d=d: f.write(json.dumps(d)))
 
 def write_keypoints_npz(kp: Keypoints2D, path):
     "The array format read by `read_array`: keypoints (F, J, 3) = x, y, score, frame, image_size, layout."
