@@ -4,16 +4,17 @@
 
 # %% ../nbs/17_lift.ipynb #83c76afc
 from __future__ import annotations
-import json, math, os, re, tempfile
+import json, os, re, tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
 from .skeleton import H36M17
-from .geometry import (as_tensor, normalize_screen, m_to_mm, root_centre, bone_lengths, matrix_to_euler,
-                                 euler_to_matrix)
+from .geometry import as_tensor, normalize_screen, denormalize_screen, project, m_to_mm, root_centre, euler_to_matrix
 from .kinematics import inverse_kinematics, forward_kinematics_angles, bone_frames
+from .models import get_model, MODELS
+from .viz import skeleton_traces, to_display
 
 # %% auto #0
 __all__ = ['COCO17', 'BODY25', 'LAYOUTS', 'BODY25_TO_COCO17', 'FORMATS', 'SPINE_FRACTION', 'HEAD_FACTORS', 'MODEL_FORMAT',
@@ -366,7 +367,6 @@ def to_pixels(kp: Keypoints2D, units: str) -> Keypoints2D:
     if units == 'pixels': return kp
     w, h = kp.image_size
     if units == 'relative': return kp.replace(xy=kp.xy * torch.tensor([w, h]))
-    from posebench.geometry import denormalize_screen
     return kp.replace(xy=denormalize_screen(kp.xy, torch.tensor(w), torch.tensor(h)))
 
 # %% ../nbs/17_lift.ipynb #4d4431e9
@@ -475,7 +475,6 @@ def save_lifter(model: nn.Module, path, name: str, model_kwargs: dict | None = N
 
 def load_lifter(path) -> nn.Module:
     "A lifter from a `posebench.model/1` file or a training `checkpoint.pt` (eval mode, CPU). TEMPORARY here until `posebench.models` owns it."
-    from posebench.models import get_model, MODELS
     p = Path(path)
     if not p.is_file(): _fail(p, 'model file', 'not found')
     try: ck = torch.load(p, map_location='cpu', weights_only=True)
@@ -614,7 +613,6 @@ def lift_figure(result: LiftResult, max_frames: int = 300, title: str = ''):
     "A plotly figure animating the 2D key points and the lifted 3D pose side by side."
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
-    from posebench.viz import skeleton_traces, to_display
     F = len(result)
     idx = np.unique(np.linspace(0, F - 1, min(F, max_frames)).round().astype(int))
     p3, p2 = result.pose3d, result.keypoints.xy
@@ -762,7 +760,6 @@ def coco_points_3d(pose3d):
 def make_detector_keypoints(ps, noise_px: float = 2.0, drop_rate: float = 0.02, burst: int = 3, seed: int = 0,
                             name: str = 'mocap') -> Keypoints2D:
     "Detector-like COCO-17 key points (pixel noise, face scores by facing, dropped bursts) of the frames of `ps` (one video)."
-    from posebench.geometry import project
     g = torch.Generator().manual_seed(seed)
     x3, f, r = coco_points_3d(ps.pose3d)
     K = ps.camera

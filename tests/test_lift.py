@@ -242,3 +242,20 @@ def test_writers_and_bvh_round_trip(tmp_path, clip, kp, net):
         assert abs(fps - 30) < 1e-3 and len(pos) == len(r)
         lens = torch.as_tensor(pos[:, [names.index(n) for n in H36M17.joint_names]])
         assert torch.allclose((lens[:, 1:] - lens[:, H36M17.parents[1:]]).norm(dim=-1).std(0), torch.zeros(16, dtype=torch.float64), atol=1e-3)
+
+
+# ---------------------------------------------------------------- the walkthrough notebook, headless, tiny
+def test_walkthrough_notebook_tiny(tmp_path, clip):
+    pm = pytest.importorskip('papermill')
+    nb = ROOT / 'nbs' / 'tutorials' / 'lift_your_own.ipynb'
+    out = tmp_path / 'run'
+    pm.execute_notebook(str(nb), str(tmp_path / 'executed.ipynb'), kernel_name='python3', language='python',
+                        progress_bar=False, cwd=str(tmp_path), parameters=dict(
+                            data_root=str(SHARED_DATA / 'hdm05'), epochs=1, batch_size=512, width=16, blocks=1,
+                            train_fraction=0.02, n_sequences=2, out_dir=str(out), plotlyjs='cdn'))
+    m = json.loads((out / 'lift_metrics.json').read_text())
+    assert m['videos'] == 2 and m['frames'] > 0 and m['bvh_round_trip_max_mm'] < 1.0
+    for k in ('mpjpe_clean_h36m_2d', 'mpjpe_coco_mapping_only', 'mpjpe_coco_detector_like'): assert 0 < m[k] < 2000
+    with np.load(out / 'lifted.npz', allow_pickle=False) as z: assert z['pose3d_mm'].shape[1:] == (17, 3)
+    assert len(list((out / 'keypoints' / 'openpose').glob('*_keypoints.json'))) == z['pose3d_mm'].shape[0]
+    assert (out / 'lifted_vs_truth.png').stat().st_size > 5000 and 'HIERARCHY' in (out / 'lifted.bvh').read_text()[:20]
