@@ -22,8 +22,8 @@ __all__ = ['COCO17', 'BODY25', 'LAYOUTS', 'BODY25_TO_COCO17', 'FORMATS', 'SPINE_
            'detect_format', 'read_keypoints', 'body25_to_coco17', 'coco17_to_h36m17', 'to_h36m17', 'check_units',
            'to_pixels', 'check_anatomy', 'fill_gaps', 'gap_report', 'save_lifter', 'load_lifter', 'estimate_root',
            'LiftResult', 'lift_keypoints', 'save_npz', 'save_json', 'lift_figure', 'save_html', 'fixed_length_pose',
-           'bvh_text', 'save_bvh', 'coco_points_3d', 'make_detector_keypoints', 'write_coco_json', 'write_mmpose_json',
-           'coco17_to_body25', 'write_openpose_dir', 'write_keypoints_npz']
+           'bvh_text', 'save_bvh', 'save_lift', 'coco_points_3d', 'make_detector_keypoints', 'write_coco_json',
+           'write_mmpose_json', 'coco17_to_body25', 'write_openpose_dir', 'write_keypoints_npz']
 
 # %% ../nbs/17_lift.ipynb #d26b0769
 COCO17 = ('nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear', 'left_shoulder', 'right_shoulder',
@@ -735,6 +735,18 @@ def save_bvh(result: LiftResult, path, fps: float = 30.0, units: str = 'cm'):
     "BVH (Y up, `units`) with IK joint angles on the median-bone-length skeleton; opens in Blender (File > Import > BVH)."
     text = bvh_text(result.pose3d, fps, result.root, units)
     _atomic(path, lambda f: f.write(text))
+
+# %% ../nbs/17_lift.ipynb #72ace8c0
+def save_lift(result: LiftResult, out_dir, stem: str = 'lifted', fps: float = 30.0, bvh: bool = True, html: bool = True,
+              include_plotlyjs=True, bvh_units: str = 'cm') -> dict:
+    "Write npz, JSON, report JSON and optionally HTML and BVH of `result` into `out_dir`; returns {kind: path}."
+    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    paths = {'npz': out / f'{stem}.npz', 'json': out / f'{stem}.json', 'report': out / f'{stem}_report.json'}
+    save_npz(result, paths['npz']); save_json(result, paths['json'])
+    _atomic(paths['report'], lambda f: f.write(json.dumps(result.report(), indent=1)))
+    if html: paths['html'] = out / f'{stem}.html'; save_html(result, paths['html'], include_plotlyjs)
+    if bvh: paths['bvh'] = out / f'{stem}.bvh'; save_bvh(result, paths['bvh'], fps, bvh_units)
+    return paths
 
 # %% ../nbs/17_lift.ipynb #3c271b0d
 def _unit(v): return v / v.norm(dim=-1, keepdim=True).clamp_min(1e-9)
