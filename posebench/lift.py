@@ -17,13 +17,13 @@ from .models import get_model, MODELS
 from .viz import skeleton_traces, to_display
 
 # %% auto #0
-__all__ = ['COCO17', 'BODY25', 'LAYOUTS', 'BODY25_TO_COCO17', 'FORMATS', 'SPINE_FRACTION', 'HEAD_FACTORS', 'MODEL_FORMAT',
-           'layout_joints', 'Keypoints2D', 'read_coco_json', 'read_mmpose_json', 'read_openpose_dir', 'read_array',
-           'detect_format', 'read_keypoints', 'body25_to_coco17', 'coco17_to_h36m17', 'to_h36m17', 'check_units',
-           'to_pixels', 'check_anatomy', 'fill_gaps', 'gap_report', 'save_lifter', 'load_lifter', 'estimate_root',
-           'LiftResult', 'lift_keypoints', 'save_npz', 'save_json', 'lift_figure', 'save_html', 'fixed_length_pose',
-           'bvh_text', 'save_bvh', 'save_lift', 'coco_points_3d', 'make_detector_keypoints', 'write_coco_json',
-           'write_mmpose_json', 'coco17_to_body25', 'write_openpose_dir', 'write_keypoints_npz']
+__all__ = ['COCO17', 'BODY25', 'LAYOUTS', 'BODY25_TO_COCO17', 'FORMATS', 'SPINE_FRACTION', 'HEAD_FACTORS', 'FACE_FROM_TORSO',
+           'MODEL_FORMAT', 'layout_joints', 'Keypoints2D', 'read_coco_json', 'read_mmpose_json', 'read_openpose_dir',
+           'read_array', 'detect_format', 'read_keypoints', 'body25_to_coco17', 'coco17_to_h36m17', 'to_h36m17',
+           'check_units', 'to_pixels', 'check_anatomy', 'fill_gaps', 'gap_report', 'save_lifter', 'load_lifter',
+           'estimate_root', 'LiftResult', 'lift_keypoints', 'save_npz', 'save_json', 'lift_figure', 'save_html',
+           'fixed_length_pose', 'bvh_text', 'save_bvh', 'save_lift', 'coco_points_3d', 'make_detector_keypoints',
+           'write_coco_json', 'write_mmpose_json', 'coco17_to_body25', 'write_openpose_dir', 'write_keypoints_npz']
 
 # %% ../nbs/17_lift.ipynb #d26b0769
 COCO17 = ('nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear', 'left_shoulder', 'right_shoulder',
@@ -290,6 +290,7 @@ def read_keypoints(path, format: str = 'auto', layout: str | None = None, person
 # %% ../nbs/17_lift.ipynb #b72cd678
 SPINE_FRACTION = 0.5                       # Spine = Hip + f (Thorax - Hip)
 HEAD_FACTORS = {'Nose': 0.75, 'Head': 1.3}  # joint = Thorax + k (face centre - Thorax)
+FACE_FROM_TORSO = 0.4                       # no face point: face centre = Thorax + f (Thorax - Hip)
 
 def body25_to_coco17(xy, score):
     "BODY_25 key points (..., 25, 2) and scores (..., 25) -> COCO-17."
@@ -297,16 +298,16 @@ def body25_to_coco17(xy, score):
     idx = list(BODY25_TO_COCO17)
     return xy[..., idx, :], score[..., idx]
 
-def _face_centre(xy, score, min_score):
-    "Mean of the confident ears, else of the confident eyes and nose, else the nose (COCO indices 0-4)."
+def _face_centre(xy, score, min_score, thorax, hip):
+    "Mean of the confident ears if both are, else of all confident face points (COCO 0-4), else Thorax + 0.4 (Thorax - Hip)."
     ok = score[..., :5] >= min_score
-    ears, eyes = ok[..., 3] & ok[..., 4], ok[..., :3]
-    w = torch.where(ears[..., None], torch.tensor([0., 0., 0., 1., 1.]), torch.cat([eyes.float(), torch.zeros_like(eyes[..., :2]).float()], -1))
-    none = w.sum(-1) == 0
-    w = torch.where(none[..., None], torch.tensor([1., 0., 0., 0., 0.]), w)
-    c = (w[..., None] * xy[..., :5, :]).sum(-2) / w.sum(-1, keepdim=True)
+    ears = ok[..., 3] & ok[..., 4]
+    w = torch.where(ears[..., None], torch.tensor([0., 0., 0., 1., 1.]), ok.float())
+    n = w.sum(-1, keepdim=True)
+    c = (w[..., None] * xy[..., :5, :]).sum(-2) / n.clamp_min(1)
+    c = torch.where(n > 0, c, thorax + FACE_FROM_TORSO * (thorax - hip))
     s = torch.where(w > 0, score[..., :5], torch.ones_like(score[..., :5])).amin(-1)
-    return c, s
+    return c, torch.where(n[..., 0] > 0, s, torch.zeros_like(s))
 
 def coco17_to_h36m17(xy, score, min_score: float = 0.3):
     "COCO-17 key points (..., 17, 2) and scores (..., 17) -> Human3.6M-17 (pelvis, spine, thorax, head synthesised)."
@@ -316,7 +317,7 @@ def coco17_to_h36m17(xy, score, min_score: float = 0.3):
     S = lambda n: score[..., c[n]]
     hip, s_hip = (P('left_hip') + P('right_hip')) / 2, torch.minimum(S('left_hip'), S('right_hip'))
     thx, s_thx = (P('left_shoulder') + P('right_shoulder')) / 2, torch.minimum(S('left_shoulder'), S('right_shoulder'))
-    face, s_face = _face_centre(xy, score, min_score)
+    face, s_face = _face_centre(xy, score, min_score, thx, hip)
     out = {'Hip': (hip, s_hip), 'Spine': (hip + SPINE_FRACTION * (thx - hip), torch.minimum(s_hip, s_thx)),
            'Thorax': (thx, s_thx)}
     for n, k in HEAD_FACTORS.items(): out[n] = (thx + k * (face - thx), torch.minimum(s_thx, s_face))
@@ -570,7 +571,7 @@ def lift_keypoints(source, model, format: str = 'auto', layout: str | None = Non
     checks = check_anatomy(kp, min_score) if check else {}
     xy, filled, guessed = fill_gaps(kp.xy, ok, max_gap)
     filled, guessed = filled & ~never, guessed & ~never
-    score = torch.where(ok, kp.score, torch.where(never, torch.zeros_like(kp.score), torch.full_like(kp.score, min_score)))
+    score = torch.where(ok, kp.score, torch.where(filled, torch.full_like(kp.score, min_score), torch.zeros_like(kp.score)))
     h36 = to_h36m17(kp.replace(xy=xy, score=score), min_score)
     net = load_lifter(model) if isinstance(model, (str, os.PathLike)) else model
     if not isinstance(net, nn.Module): raise ValueError(f"model: expected an nn.Module or a model file path, got {type(net).__name__}")
