@@ -577,7 +577,8 @@ def lift_keypoints(source, model, format: str = 'auto', layout: str | None = Non
     if not isinstance(net, nn.Module): raise ValueError(f"model: expected an nn.Module or a model file path, got {type(net).__name__}")
     w, h = h36.image_size
     x = normalize_screen(h36.xy, torch.tensor(w), torch.tensor(h))
-    dev = torch.device(device) if device is not None else next(net.parameters()).device
+    if device is not None: net = net.to(device)     # (moves the module; default: wherever the model is)
+    dev = next(net.parameters()).device
     was_training = net.training
     net.eval()
     with torch.no_grad():
