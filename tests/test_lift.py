@@ -1,0 +1,261 @@
+"Lifting your own 2D key points: readers (COCO, MMPose, OpenPose, arrays), checks, gap filling, layout mapping, writers, BVH."
+import json, os
+from pathlib import Path
+import numpy as np
+import pytest
+import torch
+from posebench.data import from_world, virtual_cameras
+from posebench.geometry import normalize_screen, root_centre
+from posebench.mocap import read_bvh_positions
+from posebench.models import get_model
+from posebench.skeleton import H36M17
+from posebench import lift as L
+
+
+# ---------------------------------------------------------------- fixtures
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get('POSEBENCH_SHARED_DATA', ROOT.parent / 'shared' / 'data'))   # as in conftest.py
+
+@pytest.fixture(scope='module')
+def clip(request):
+    "One HDM05 test clip (actor mm, throwBasketball) filmed by the camera that sees the face most; skips without the data."
+    p = SHARED_DATA / 'hdm05' / 'hdm05_h36m17.npz'
+    if not p.exists(): pytest.skip(f"real data not available: {p}")
+    with np.load(p, allow_pickle=False) as d:
+        names = d['clip_names'].tolist()
+        k = names.index('HDM_mm_throwBasketball_011_120.amc')
+        pos = d['positions'][d['clip'] == k]
+    ps = from_world(pos, 'mm', 'throw', 0, 30., virtual_cameras(), up='z')
+    best = max(np.unique(ps.sequence), key=lambda s: int((L.make_detector_keypoints(ps[ps.sequence == s]).score[:, 0] > 0.6).sum()))
+    return ps[ps.sequence == best]
+
+
+@pytest.fixture(scope='module')
+def kp(clip):
+    return L.make_detector_keypoints(clip, seed=3)
+
+
+@pytest.fixture(scope='module')
+def net():
+    torch.manual_seed(0)
+    return get_model('simple_baseline', width=32, blocks=1).eval()
+
+
+def _err(f, *words):
+    with pytest.raises(ValueError) as e: f()
+    msg = str(e.value)
+    for w in words: assert w in msg, f"{w!r} not in: {msg}"
+    return msg
+
+
+# ---------------------------------------------------------------- layout mapping, gap filling (no data needed)
+def test_coco17_to_h36m17_hand_computed():
+    i = {n: k for k, n in enumerate(L.COCO17)}
+    xy, sc = torch.zeros(17, 2), torch.full((17,), 0.9)
+    pts = dict(left_hip=(140, 200), right_hip=(100, 200), left_shoulder=(150, 100), right_shoulder=(90, 100),
+               left_ear=(132, 60), right_ear=(112, 64), nose=(150, 75), left_knee=(139, 260), right_ankle=(101, 320),
+               left_wrist=(170, 190), right_elbow=(80, 150))
+    for n, v in pts.items(): xy[i[n]] = torch.tensor(v, dtype=torch.float32)
+    sc[i['right_hip']] = 0.5
+    h, s = L.coco17_to_h36m17(xy, sc)
+    face = torch.tensor([122., 62.])                       # mean of the ears (both confident): the nose is not used
+    want = {'Hip': (120, 200), 'Thorax': (120, 100), 'Spine': (120, 150), 'Nose': (120 + 0.75 * 2, 100 - 0.75 * 38),
+            'Head': (120 + 1.3 * 2, 100 - 1.3 * 38), 'RHip': (100, 200), 'LKnee': (139, 260), 'RFoot': (101, 320),
+            'LWrist': (170, 190), 'RElbow': (80, 150)}
+    for n, v in want.items():
+        assert torch.allclose(h[H36M17.index(n)], torch.tensor(v, dtype=torch.float32), atol=1e-4), (n, h[H36M17.index(n)])
+    assert torch.allclose(L.coco17_to_h36m17(xy, sc)[0][9], torch.tensor([120., 100.]) + 0.75 * (face - torch.tensor([120., 100.])))
+    assert s[0] == 0.5 and s[7] == 0.5 and s[1] == 0.5 and s[4] == pytest.approx(0.9)   # pelvis/spine take the weakest hip
+    # BODY_25 -> COCO-17 -> H36M-17 gives the same as COCO-17 directly
+    b_xy, b_sc = L.coco17_to_body25(xy, sc)
+    assert torch.equal(L.body25_to_coco17(b_xy, b_sc)[0], xy)
+    assert torch.allclose(b_xy[1], torch.tensor([120., 100.])) and torch.allclose(b_xy[8], torch.tensor([120., 200.]))
+
+
+def test_fill_gaps_hand_made():
+    F = 10
+    true = torch.stack([torch.arange(F) * 3., torch.arange(F) * -2.], -1)[:, None].repeat(1, 2, 1)  # (F, 2, 2) linear motion
+    valid = torch.ones(F, 2, dtype=torch.bool)
+    valid[3:5, 0] = False                       # interior gap of 2 -> filled exactly
+    valid[6:10, 1] = False                      # gap to the end -> held, guessed
+    valid[0:1, 1] = False                       # gap at the start -> held, guessed
+    xy = torch.where(valid[..., None], true, torch.full_like(true, 1e4))
+    out, filled, guessed = L.fill_gaps(xy, valid, max_gap=2)
+    assert torch.allclose(out[:, 0], true[:, 0])
+    assert out[0, 1].tolist() == true[1, 1].tolist() and (out[6:, 1] == true[5, 1]).all()
+    assert filled.nonzero().tolist() == [[3, 0], [4, 0]]
+    assert guessed[:, 1].nonzero().ravel().tolist() == [0, 6, 7, 8, 9] and not guessed[:, 0].any()
+    _, filled1, guessed1 = L.fill_gaps(xy, valid, max_gap=1)   # the same interior gap is now too long
+    assert not filled1.any() and guessed1[3:5, 0].all()
+    rep = L.gap_report(filled, np.arange(50, 60), ['a', 'b'])
+    assert rep == [{'joint': 'a', 'first_frame': 53, 'last_frame': 54, 'frames': 2}]
+
+
+def test_estimate_root_recovers_translation():
+    from posebench.geometry import project
+    g = torch.Generator().manual_seed(0)
+    X = root_centre(torch.randn(6, 17, 3, generator=g) * 300)
+    t = torch.tensor([[-150., 80., 3500.]]).repeat(6, 1) + torch.randn(6, 3, generator=g) * 50
+    uv = project(X + t[:, None], torch.tensor([1000., 1010., 480., 500.]))
+    assert torch.allclose(L.estimate_root(X, uv, torch.ones(6, 17), (1000., 1010.), (480., 500.)), t, atol=0.5)
+
+
+# ---------------------------------------------------------------- formats round-trip through the lift path
+def test_three_formats_round_trip_through_lift(tmp_path, kp, net):
+    kp = kp.replace(xy=kp.xy[:50], score=kp.score[:50], frame=kp.frame[:50] + 7)    # short, ids not starting at 0
+    g = torch.Generator().manual_seed(1)
+    bystander = kp.replace(xy=kp.xy + 300 + torch.randn(kp.xy.shape, generator=g), score=kp.score * 0.5)
+    paths = {'coco': tmp_path / 'dets.json', 'mmpose': tmp_path / 'mmpose.json', 'openpose': tmp_path / 'openpose'}
+    L.write_coco_json(kp, paths['coco'], others=[bystander])
+    L.write_mmpose_json(kp, paths['mmpose'], others=[bystander])
+    L.write_openpose_dir(kp, paths['openpose'], others=[bystander])
+    ref = L.lift_keypoints(kp, net)                           # in memory
+    assert ref.pose3d.shape == (len(kp), 17, 3) and (ref.pose3d[:, 0] == 0).all()
+    keep = kp.score.max(-1).values > 0.05
+    for fmt, p in paths.items():
+        assert L.detect_format(p) == fmt
+        back = L.read_keypoints(p, image_size=kp.image_size)
+        if fmt == 'openpose':
+            assert back.layout == 'body25'
+            back = back.replace(xy=L.body25_to_coco17(back.xy, back.score)[0], score=L.body25_to_coco17(back.xy, back.score)[1], layout='coco17')
+        assert np.array_equal(back.frame, kp.frame)
+        assert torch.allclose(back.xy[keep], kp.xy[keep], atol=1e-3)          # the main person, not the bystander
+        res = L.lift_keypoints(p, net, image_size=kp.image_size)
+        assert torch.allclose(res.pose3d, ref.pose3d, atol=0.05), fmt
+        assert np.array_equal(res.filled, ref.filled) and np.array_equal(res.frame, kp.frame)
+    # person=k picks the k-th instance of each frame (no track ids): the bystander here
+    other = L.read_keypoints(paths['coco'], person=1, image_size=kp.image_size)
+    assert torch.allclose(other.xy[keep], bystander.xy[keep], atol=1e-3)
+    # the model input is the H36M-17 mapping of the filled key points, normalised by the image size
+    x = normalize_screen(ref.keypoints.xy, torch.tensor(kp.image_size[0]), torch.tensor(kp.image_size[1]))
+    assert torch.allclose(ref.pose3d, root_centre(net(x)) * 1000, atol=1e-3)
+
+
+def test_array_formats_and_model_files(tmp_path, kp, net):
+    L.write_keypoints_npz(kp, tmp_path / 'k.npz')
+    rows = torch.cat([kp.xy, kp.score[..., None]], -1).reshape(len(kp), -1).numpy()
+    header = 'frame,' + ','.join(f'{n}_{c}' for n in L.COCO17 for c in 'xys')
+    np.savetxt(tmp_path / 'k.csv', np.c_[kp.frame, rows], delimiter=',', header=header, comments='', fmt='%.4f')
+    a = L.read_keypoints(tmp_path / 'k.npz')
+    b = L.read_keypoints(tmp_path / 'k.csv', layout='coco17', image_size=kp.image_size)
+    assert a.layout == 'coco17' and a.image_size == kp.image_size and torch.allclose(a.xy, kp.xy)
+    assert torch.allclose(b.xy, kp.xy, atol=1e-3) and np.array_equal(b.frame, kp.frame)
+    _err(lambda: L.read_keypoints(tmp_path / 'k.csv'), 'k.csv', 'layout', "layout='coco17'")
+    # a model file and a training checkpoint give the module's result
+    L.save_lifter(net, tmp_path / 'model.pt', 'simple_baseline', {'width': 32, 'blocks': 1})
+    torch.save({'meta': {'model': 'simple_baseline', 'model_kwargs': {'width': 32, 'blocks': 1}},
+                'modules': {'model': net.state_dict()}}, tmp_path / 'checkpoint.pt')
+    ref = L.lift_keypoints(a, net)
+    for m in ('model.pt', 'checkpoint.pt'):
+        assert torch.allclose(L.lift_keypoints(tmp_path / 'k.npz', tmp_path / m).pose3d, ref.pose3d, atol=1e-4)
+    torch.save({'meta': {'model': 'simple_baseline', 'model_kwargs': {'width': 64}}, 'modules': {'model': net.state_dict()}},
+               tmp_path / 'wrong.pt')
+    _err(lambda: L.load_lifter(tmp_path / 'wrong.pt'), 'wrong.pt', 'weights')
+
+
+# ---------------------------------------------------------------- checks: clear errors
+def test_wrong_layout_errors(tmp_path, clip, kp, net):
+    assert L.check_anatomy(kp)['left_shoulder+right_shoulder above left_hip+right_hip'] > 0.9   # clean data passes
+    # Human3.6M order declared as COCO-17
+    np.savez(tmp_path / 'h36m.npz', keypoints=clip.pose2d.numpy(), image_size=np.array(kp.image_size))
+    _err(lambda: L.lift_keypoints(tmp_path / 'h36m.npz', net, layout='coco17'), 'h36m.npz', 'layout (up/down)', 'in only 0%', 'check=False')
+    assert L.lift_keypoints(tmp_path / 'h36m.npz', net, layout='h36m17').pose3d.shape == (len(clip), 17, 3)   # declared right: fine
+    # BODY_25 given as COCO-17: a COCO file with 25 triples, and BODY_25's first 17 points declared as COCO-17
+    L.write_openpose_dir(kp, tmp_path / 'op')
+    d25 = json.loads(next((tmp_path / 'op').glob('*.json')).read_text())['people'][0]['pose_keypoints_2d']
+    (tmp_path / 'b25.json').write_text(json.dumps([{'image_id': 0, 'category_id': 1, 'keypoints': d25, 'score': 0.9}]))
+    _err(lambda: L.read_keypoints(tmp_path / 'b25.json', format='coco'), 'b25.json', 'layout', '25 key points', 'BODY_25')
+    b_xy, b_sc = L.coco17_to_body25(kp.xy, kp.score)
+    _err(lambda: L.lift_keypoints(kp.replace(xy=b_xy[:, :17], score=b_sc[:, :17], source='first17.npz'), net),
+         'first17.npz', 'layout (up/down)', 'left_hip/right_hip is above left_ankle/right_ankle')
+    # left and right swapped (every pair), and only the legs swapped
+    swap = [L.COCO17.index(n.replace('left', 'X').replace('right', 'left').replace('X', 'right')) for n in L.COCO17]
+    msg = _err(lambda: L.lift_keypoints(kp.replace(xy=kp.xy[:, swap], score=kp.score[:, swap], source='swapped.json'), net),
+               'swapped.json', 'layout (left/right)', 'faces the camera', 'swapped')
+    legs = [swap[j] if j >= 11 else j for j in range(17)]
+    _err(lambda: L.check_anatomy(kp.replace(xy=kp.xy[:, legs], score=kp.score[:, legs], source='legs.json')),
+         'legs.json', 'layout (left/right)', 'shoulders and hips have opposite left/right order')
+    assert L.lift_keypoints(kp.replace(xy=kp.xy[:, swap], score=kp.score[:, swap]), net, check=False) is not None   # the override
+
+
+def test_normalisation_size_score_and_empty_errors(tmp_path, kp, net):
+    w, h = kp.image_size
+    # normalised coordinates where pixels are expected, and the reverse
+    norm = kp.replace(xy=normalize_screen(kp.xy, torch.tensor(w), torch.tensor(h)), source='norm.json')
+    _err(lambda: L.lift_keypoints(norm, net), 'norm.json', 'normalisation', 'max |coordinate|', 'not pixels', "units='normalised'")
+    ok = L.lift_keypoints(norm, net, units='normalised')                     # declared: converted back, same result
+    assert torch.allclose(ok.pose3d, L.lift_keypoints(kp, net).pose3d, atol=0.05)
+    _err(lambda: L.lift_keypoints(kp.replace(source='px.json'), net, units='normalised'), 'px.json', 'normalisation', 'look like pixels')
+    rel = kp.replace(xy=kp.xy / torch.tensor([w, h]), source='rel.json')
+    _err(lambda: L.lift_keypoints(rel, net), 'rel.json', 'normalisation')
+    # missing and wrong image size
+    L.write_coco_json(kp, tmp_path / 'dets.json')
+    _err(lambda: L.lift_keypoints(tmp_path / 'dets.json', net), 'dets.json', 'image size', 'missing', 'image_size=(width, height)')
+    _err(lambda: L.lift_keypoints(tmp_path / 'dets.json', net, image_size=(w / 4, h / 4)), 'dets.json', 'image size', 'outside')
+    # all joints below the threshold, and one joint never confident
+    low = kp.replace(score=kp.score * 0.2, source='low.json')
+    _err(lambda: L.lift_keypoints(low, net), 'low.json', 'score threshold', 'all joints are below min_score=0.3', 'highest score')
+    sc = kp.score.clone(); sc[:, L.COCO17.index('left_wrist')] = 0.1
+    _err(lambda: L.lift_keypoints(kp.replace(score=sc, source='wrist.json'), net), 'wrist.json', "['left_wrist']", 'every frame')
+    # empty files of every kind
+    (tmp_path / 'empty.json').write_text('')
+    _err(lambda: L.read_keypoints(tmp_path / 'empty.json'), 'empty.json', 'empty file')
+    (tmp_path / 'nodets.json').write_text('[]')
+    _err(lambda: L.read_keypoints(tmp_path / 'nodets.json'), 'nodets.json', 'empty file')
+    (tmp_path / 'mm.json').write_text(json.dumps({'meta_info': {}, 'instance_info': [{'frame_id': 0, 'instances': []}]}))
+    _err(lambda: L.read_keypoints(tmp_path / 'mm.json'), 'mm.json', 'empty file', '1 frames')
+    (tmp_path / 'op').mkdir(); (tmp_path / 'op' / 'v_000000000000_keypoints.json').write_text(json.dumps({'version': 1.3, 'people': []}))
+    _err(lambda: L.read_keypoints(tmp_path / 'op'), 'op', 'empty file', 'no people')
+    np.savez(tmp_path / 'zero.npz', keypoints=np.zeros((0, 17, 3)))
+    _err(lambda: L.read_keypoints(tmp_path / 'zero.npz', layout='coco17'), 'zero.npz', 'empty file', '0 frames')
+
+
+# ---------------------------------------------------------------- writers
+def test_writers_and_bvh_round_trip(tmp_path, clip, kp, net):
+    res = L.lift_keypoints(kp, net, focal=clip.camera[0, :2], centre=clip.camera[0, 2:4])
+    assert res.root is not None and res.root.shape == (len(kp), 3)
+    # with the true root-relative 3D and clean 2D, the estimated root is the true one
+    root = L.estimate_root(root_centre(clip.pose3d), clip.pose2d, torch.ones(len(clip), 17), clip.camera[0, :2], clip.camera[0, 2:4])
+    assert torch.allclose(root, clip.pose3d[:, 0], atol=2.0)
+    L.save_npz(res, tmp_path / 'out.npz'); L.save_json(res, tmp_path / 'out.json')
+    L.save_html(res, tmp_path / 'out.html', include_plotlyjs='cdn', max_frames=20)
+    with np.load(tmp_path / 'out.npz', allow_pickle=False) as z:
+        assert np.allclose(z['pose3d_mm'], res.pose3d.numpy()) and np.allclose(z['pose3d_abs_mm'], res.pose3d_abs.numpy())
+        assert z['joint_names'].tolist() == list(H36M17.joint_names) and np.array_equal(z['filled'], res.filled)
+    d = json.loads((tmp_path / 'out.json').read_text())
+    assert d['units'] == 'mm' and d['frames'] == res.frame.tolist() and len(d['pose3d_mm']) == len(res)
+    assert np.allclose(d['pose3d_mm'], res.pose3d.numpy(), atol=0.06) and d['filled'] == res.report()['filled']
+    html = (tmp_path / 'out.html').read_text()
+    assert 'cdn.plot.ly' in html and html.count('"name":"') > 20
+    assert not list(tmp_path.glob('.*.tmp'))                      # nothing left half-written
+    # BVH: the lifted joints (with the median bone lengths) come back from posebench's own BVH reader within 1 mm,
+    # for the network's output and for real mocap
+    for name, r in (('lifted', res), ('mocap', L.LiftResult(root_centre(clip.pose3d), res.keypoints, 'coco17', res.filled, res.guessed))):
+        L.save_bvh(r, tmp_path / f'{name}.bvh', fps=30, units='cm')
+        fixed, _, lengths = L.fixed_length_pose(r.pose3d)
+        pos, names, parents, fps = read_bvh_positions(tmp_path / f'{name}.bvh')
+        got = torch.as_tensor(pos[:, [names.index(n) for n in H36M17.joint_names]], dtype=torch.float64) * 10  # cm -> mm
+        got = got * torch.tensor([1., -1., -1.], dtype=torch.float64)                                       # Y-up -> camera
+        if r.root is not None: got = got - r.root.double()[:, None]
+        err = (got - fixed).norm(dim=-1).max()
+        assert err < 1.0, (name, float(err))
+        assert abs(fps - 30) < 1e-3 and len(pos) == len(r)
+        lens = torch.as_tensor(pos[:, [names.index(n) for n in H36M17.joint_names]])
+        assert torch.allclose((lens[:, 1:] - lens[:, H36M17.parents[1:]]).norm(dim=-1).std(0), torch.zeros(16, dtype=torch.float64), atol=1e-3)
+
+
+# ---------------------------------------------------------------- the walkthrough notebook, headless, tiny
+def test_walkthrough_notebook_tiny(tmp_path, clip):
+    pm = pytest.importorskip('papermill')
+    nb = ROOT / 'nbs' / 'tutorials' / 'lift_your_own.ipynb'
+    out = tmp_path / 'run'
+    pm.execute_notebook(str(nb), str(tmp_path / 'executed.ipynb'), kernel_name='python3', language='python',
+                        progress_bar=False, cwd=str(tmp_path), parameters=dict(
+                            data_root=str(SHARED_DATA / 'hdm05'), epochs=1, batch_size=512, width=16, blocks=1,
+                            train_fraction=0.02, n_sequences=2, out_dir=str(out), plotlyjs='cdn'))
+    m = json.loads((out / 'lift_metrics.json').read_text())
+    assert m['videos'] == 2 and m['frames'] > 0 and m['bvh_round_trip_max_mm'] < 1.0
+    for k in ('mpjpe_clean_h36m_2d', 'mpjpe_coco_mapping_only', 'mpjpe_coco_detector_like'): assert 0 < m[k] < 2000
+    with np.load(out / 'lifted.npz', allow_pickle=False) as z: shape = z['pose3d_mm'].shape
+    assert shape[1:] == (17, 3) and len(list((out / 'keypoints' / 'openpose').glob('*_keypoints.json'))) == shape[0]
+    assert (out / 'lifted_vs_truth.png').stat().st_size > 5000 and 'HIERARCHY' in (out / 'lifted.bvh').read_text()[:20]
