@@ -14,16 +14,18 @@ from .skeleton import H36M17
 from .geometry import as_tensor, normalize_screen, denormalize_screen, project, m_to_mm, root_centre, euler_to_matrix
 from .kinematics import inverse_kinematics, forward_kinematics_angles, bone_frames
 from .models import get_model, MODELS
+from .train import atomic_write
+from .recipe import save_model, load_model
 from .viz import skeleton_traces, to_display
 
 # %% auto #0
 __all__ = ['COCO17', 'BODY25', 'LAYOUTS', 'BODY25_TO_COCO17', 'FORMATS', 'SPINE_FRACTION', 'HEAD_FACTORS', 'FACE_FROM_TORSO',
-           'MODEL_FORMAT', 'layout_joints', 'Keypoints2D', 'read_coco_json', 'read_mmpose_json', 'read_openpose_dir',
-           'read_array', 'detect_format', 'read_keypoints', 'body25_to_coco17', 'coco17_to_h36m17', 'to_h36m17',
-           'check_units', 'to_pixels', 'check_anatomy', 'fill_gaps', 'gap_report', 'save_lifter', 'load_lifter',
-           'estimate_root', 'LiftResult', 'lift_keypoints', 'save_npz', 'save_json', 'lift_figure', 'save_html',
-           'fixed_length_pose', 'bvh_text', 'save_bvh', 'save_lift', 'coco_points_3d', 'make_detector_keypoints',
-           'write_coco_json', 'write_mmpose_json', 'coco17_to_body25', 'write_openpose_dir', 'write_keypoints_npz']
+           'layout_joints', 'Keypoints2D', 'read_coco_json', 'read_mmpose_json', 'read_openpose_dir', 'read_array',
+           'detect_format', 'read_keypoints', 'body25_to_coco17', 'coco17_to_h36m17', 'to_h36m17', 'check_units',
+           'to_pixels', 'check_anatomy', 'fill_gaps', 'gap_report', 'estimate_root', 'LiftResult', 'lift_keypoints',
+           'save_npz', 'save_json', 'lift_figure', 'save_html', 'fixed_length_pose', 'bvh_text', 'save_bvh',
+           'save_lift', 'coco_points_3d', 'make_detector_keypoints', 'write_coco_json', 'write_mmpose_json',
+           'coco17_to_body25', 'write_openpose_dir', 'write_keypoints_npz']
 
 # %% ../nbs/17_lift.ipynb #d26b0769
 COCO17 = ('nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear', 'left_shoulder', 'right_shoulder',
@@ -465,49 +467,6 @@ def gap_report(mask, frame, joints) -> list:
     return [{'joint': joints[j], 'first_frame': int(frame[s]), 'last_frame': int(frame[e - 1]), 'frames': int(e - s)}
             for j, s, e in zip(starts[0], starts[1], ends[1])]
 
-# %% ../nbs/17_lift.ipynb #fc731c67
-MODEL_FORMAT = 'posebench.model/1'
-
-def save_lifter(model: nn.Module, path, name: str, model_kwargs: dict | None = None, skeleton: str = 'h36m17'):
-    "Write `model` as a `posebench.model/1` file (atomic). TEMPORARY here until `posebench.models` owns it."
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    _atomic(path, lambda f: torch.save({'format': MODEL_FORMAT, 'model': name, 'model_kwargs': dict(model_kwargs or {}),
-                                        'skeleton': skeleton, 'state_dict': state}, f), binary=True)
-
-def load_lifter(path) -> nn.Module:
-    "A lifter from a `posebench.model/1` file or a training `checkpoint.pt` (eval mode, CPU). TEMPORARY here until `posebench.models` owns it."
-    p = Path(path)
-    if not p.is_file(): _fail(p, 'model file', 'not found')
-    try: ck = torch.load(p, map_location='cpu', weights_only=True)
-    except Exception as e: _fail(p, 'model file', f'cannot be read with weights_only=True ({type(e).__name__}: {str(e)[:200]})')
-    if not isinstance(ck, dict): _fail(p, 'model file', f'expected a dict, got {type(ck).__name__}')
-    if ck.get('format') == MODEL_FORMAT:
-        name, kw, skel, state = ck.get('model'), ck.get('model_kwargs') or {}, ck.get('skeleton', 'h36m17'), ck.get('state_dict')
-    elif 'meta' in ck and 'modules' in ck:
-        meta = ck['meta'] or {}
-        name, kw, skel = meta.get('model'), meta.get('model_kwargs') or {}, meta.get('skeleton', 'h36m17')
-        state = (ck['modules'] or {}).get('model')
-    else: _fail(p, 'model file', f"neither a {MODEL_FORMAT!r} file nor a training checkpoint (keys {sorted(ck)[:10]})")
-    if name not in MODELS:
-        _fail(p, 'model name', f"{name!r} is not a registered model ({sorted(MODELS)})",
-              'Load the network yourself and pass the nn.Module instead of the path')
-    if state is None: _fail(p, 'model file', 'no model weights (state_dict / modules.model)')
-    net = get_model(name, skeleton=skel, **kw)
-    try: net.load_state_dict(state)
-    except RuntimeError as e: _fail(p, 'weights', f'do not fit {name}({kw}): {str(e)[:300]}')
-    return net.eval()
-
-def _atomic(path, write, binary=False):
-    "Write through a temporary file in the same folder and `os.replace` it, so nothing is left half-written."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb' if binary else 'w', **({} if binary else {'encoding': 'utf-8'})) as f: write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp): os.unlink(tmp)
-        raise
-
 # %% ../nbs/17_lift.ipynb #97004faa
 def estimate_root(pose3d_mm, xy, score, focal, centre):
     "Root translations (F, 3) mm placing root-relative joints (F,J,3) so they project onto xy (F,J,2) (score-weighted least squares)."
@@ -573,7 +532,7 @@ def lift_keypoints(source, model, format: str = 'auto', layout: str | None = Non
     filled, guessed = filled & ~never, guessed & ~never
     score = torch.where(ok, kp.score, torch.where(filled, torch.full_like(kp.score, min_score), torch.zeros_like(kp.score)))
     h36 = to_h36m17(kp.replace(xy=xy, score=score), min_score)
-    net = load_lifter(model) if isinstance(model, (str, os.PathLike)) else model
+    net = load_model(model) if isinstance(model, (str, os.PathLike)) else model
     if not isinstance(net, nn.Module): raise ValueError(f"model: expected an nn.Module or a model file path, got {type(net).__name__}")
     w, h = h36.image_size
     x = normalize_screen(h36.xy, torch.tensor(w), torch.tensor(h))
@@ -598,7 +557,7 @@ def save_npz(result: LiftResult, path):
                   image_size=np.asarray(result.keypoints.image_size, dtype=np.float64), filled=result.filled,
                   guessed=result.guessed, source_joint_names=np.asarray(layout_joints(result.source_layout)))
     if result.root is not None: arrays['pose3d_abs_mm'] = result.pose3d_abs.numpy()
-    _atomic(path, lambda f: np.savez_compressed(f, **arrays), binary=True)
+    atomic_write(path, lambda f: np.savez_compressed(f, **arrays), 'wb')
 
 def save_json(result: LiftResult, path, decimals: int = 1):
     "3D joints per frame as JSON (mm, camera frame, root-relative; absolute when estimated) with the gap report."
@@ -608,7 +567,7 @@ def save_json(result: LiftResult, path, decimals: int = 1):
          'image_size': list(result.keypoints.image_size), 'source': str(result.keypoints.source),
          'frames': [int(f) for f in result.frame], 'pose3d_mm': r(result.pose3d), **result.report()}
     if result.root is not None: d['pose3d_abs_mm'] = r(result.pose3d_abs)
-    _atomic(path, lambda f: f.write(json.dumps(d)))
+    atomic_write(path, lambda f: f.write(json.dumps(d)))
 
 # %% ../nbs/17_lift.ipynb #80d022f8
 def lift_figure(result: LiftResult, max_frames: int = 300, title: str = ''):
@@ -641,7 +600,7 @@ def lift_figure(result: LiftResult, max_frames: int = 300, title: str = ''):
 def save_html(result: LiftResult, path, include_plotlyjs=True, max_frames: int = 300):
     "Interactive HTML animation (2D input + 3D pose); self-contained unless include_plotlyjs='cdn'."
     html = lift_figure(result, max_frames).to_html(include_plotlyjs=include_plotlyjs, full_html=True, auto_play=False)
-    _atomic(path, lambda f: f.write(html))
+    atomic_write(path, lambda f: f.write(html))
 
 # %% ../nbs/17_lift.ipynb #69adae76
 _BVH_UNITS = {'mm': 1.0, 'cm': 0.1, 'm': 0.001}
@@ -736,7 +695,7 @@ def bvh_text(pose3d, fps: float = 30.0, root=None, units: str = 'cm', lengths=No
 def save_bvh(result: LiftResult, path, fps: float = 30.0, units: str = 'cm'):
     "BVH (Y up, `units`) with IK joint angles on the median-bone-length skeleton; opens in Blender (File > Import > BVH)."
     text = bvh_text(result.pose3d, fps, result.root, units)
-    _atomic(path, lambda f: f.write(text))
+    atomic_write(path, lambda f: f.write(text))
 
 # %% ../nbs/17_lift.ipynb #72ace8c0
 def save_lift(result: LiftResult, out_dir, stem: str = 'lifted', fps: float = 30.0, bvh: bool = True, html: bool = True,
@@ -745,7 +704,7 @@ def save_lift(result: LiftResult, out_dir, stem: str = 'lifted', fps: float = 30
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     paths = {'npz': out / f'{stem}.npz', 'json': out / f'{stem}.json', 'report': out / f'{stem}_report.json'}
     save_npz(result, paths['npz']); save_json(result, paths['json'])
-    _atomic(paths['report'], lambda f: f.write(json.dumps(result.report(), indent=1)))
+    atomic_write(paths['report'], lambda f: f.write(json.dumps(result.report(), indent=1)))
     if html: paths['html'] = out / f'{stem}.html'; save_html(result, paths['html'], include_plotlyjs)
     if bvh: paths['bvh'] = out / f'{stem}.bvh'; save_bvh(result, paths['bvh'], fps, bvh_units)
     return paths
@@ -806,7 +765,7 @@ def write_coco_json(kp: Keypoints2D, path, others=()):
         det = k.score.mean(-1).tolist()
         out += [{'image_id': int(f), 'category_id': 1, 'keypoints': [round(v, 3) for v in row], 'score': round(s, 4)}
                 for f, row, s, any_ in zip(k.frame, a, det, (k.score > 0.05).any(-1).tolist()) if any_]
-    _atomic(path, lambda f: f.write(json.dumps(out)))
+    atomic_write(path, lambda f: f.write(json.dumps(out)))
 
 def write_mmpose_json(kp: Keypoints2D, path, others=()):
     "MMPose prediction JSON ({'meta_info', 'instance_info': [{frame_id, instances}]}) of COCO-17 key points."
@@ -821,7 +780,7 @@ def write_mmpose_json(kp: Keypoints2D, path, others=()):
                          'bbox': [[*p.min(0).values.tolist(), *p.max(0).values.tolist()]], 'bbox_score': round(float(k.score[i].mean()), 4)})
         frames.append({'frame_id': int(fid), 'instances': inst})
     meta = {'dataset_name': 'coco', 'num_keypoints': 17, 'keypoint_id2name': dict(enumerate(COCO17))}
-    _atomic(path, lambda f: f.write(json.dumps({"meta_info": meta, "instance_info": frames})))
+    atomic_write(path, lambda f: f.write(json.dumps({"meta_info": meta, "instance_info": frames})))
 
 def coco17_to_body25(xy, score):
     "COCO-17 (..., 17, 2) -> BODY_25 (..., 25, 2): Neck and MidHip as midpoints, foot points missing (score 0)."
@@ -843,10 +802,10 @@ def write_openpose_dir(kp: Keypoints2D, folder, stem: str = 'video', others=()):
                    'face_keypoints_2d': [], 'hand_left_keypoints_2d': [], 'hand_right_keypoints_2d': []}
                   for xy, s in b if bool((s[i] > 0.05).any())]
         d = {'version': 1.3, 'people': people}
-        _atomic(folder / f'{stem}_{fid:012d}_keypoints.json', lambda f, d=d: f.write(json.dumps(d)))
+        atomic_write(folder / f'{stem}_{fid:012d}_keypoints.json', lambda f, d=d: f.write(json.dumps(d)))
 
 def write_keypoints_npz(kp: Keypoints2D, path):
     "The array format read by `read_array`: keypoints (F, J, 3) = x, y, score, frame, image_size, layout."
     arrays = dict(keypoints=torch.cat([kp.xy, kp.score[..., None]], -1).numpy(), frame=kp.frame, layout=np.str_(kp.layout))
     if kp.image_size is not None: arrays['image_size'] = np.asarray(kp.image_size)
-    _atomic(path, lambda f: np.savez(f, **arrays), binary=True)
+    atomic_write(path, lambda f: np.savez(f, **arrays), 'wb')

@@ -131,7 +131,7 @@ def test_three_formats_round_trip_through_lift(tmp_path, kp, net):
     assert torch.allclose(ref.pose3d, root_centre(net(x)) * 1000, atol=1e-3)
 
 
-def test_array_formats_and_model_files(tmp_path, kp, net):
+def test_array_formats_and_model_files(tmp_path, clip, kp, net):
     L.write_keypoints_npz(kp, tmp_path / 'k.npz')
     rows = torch.cat([kp.xy, kp.score[..., None]], -1).reshape(len(kp), -1).numpy()
     header = 'frame,' + ','.join(f'{n}_{c}' for n in L.COCO17 for c in 'xys')
@@ -141,16 +141,19 @@ def test_array_formats_and_model_files(tmp_path, kp, net):
     assert a.layout == 'coco17' and a.image_size == kp.image_size and torch.allclose(a.xy, kp.xy)
     assert torch.allclose(b.xy, kp.xy, atol=1e-3) and np.array_equal(b.frame, kp.frame)
     _err(lambda: L.read_keypoints(tmp_path / 'k.csv'), 'k.csv', 'layout', "layout='coco17'")
-    # a model file and a training checkpoint give the module's result
-    L.save_lifter(net, tmp_path / 'model.pt', 'simple_baseline', {'width': 32, 'blocks': 1})
-    torch.save({'meta': {'model': 'simple_baseline', 'model_kwargs': {'width': 32, 'blocks': 1}},
-                'modules': {'model': net.state_dict()}}, tmp_path / 'checkpoint.pt')
+    # a model file and a training run's folder give the module's result
+    from posebench.recipe import save_model
+    from posebench.supervised import train_supervised
+    from posebench.train import TrainConfig
+    save_model(tmp_path / 'model.pt', 'simple_baseline', net, {'width': 32, 'blocks': 1})
     ref = L.lift_keypoints(a, net)
-    for m in ('model.pt', 'checkpoint.pt'):
-        assert torch.allclose(L.lift_keypoints(tmp_path / 'k.npz', tmp_path / m).pose3d, ref.pose3d, atol=1e-4)
-    torch.save({'meta': {'model': 'simple_baseline', 'model_kwargs': {'width': 64}}, 'modules': {'model': net.state_dict()}},
-               tmp_path / 'wrong.pt')
-    _err(lambda: L.load_lifter(tmp_path / 'wrong.pt'), 'wrong.pt', 'weights')
+    assert torch.allclose(L.lift_keypoints(tmp_path / 'k.npz', tmp_path / 'model.pt').pose3d, ref.pose3d, atol=1e-4)
+    run = train_supervised(clip, None, 'simple_baseline', TrainConfig(epochs=1, batch_size=64, progress=False),
+                           model_kwargs={'width': 32, 'blocks': 1}, out_dir=tmp_path / 'run')
+    ref_run = L.lift_keypoints(a, run.model)
+    assert torch.allclose(L.lift_keypoints(tmp_path / 'k.npz', tmp_path / 'run').pose3d, ref_run.pose3d, atol=1e-4)
+    (tmp_path / 'wrong.pt').write_bytes((tmp_path / 'model.pt').read_bytes()[:-10])      # truncated: refused, named
+    with pytest.raises(ValueError, match='wrong.pt'): L.lift_keypoints(tmp_path / 'k.npz', tmp_path / 'wrong.pt')
 
 
 # ---------------------------------------------------------------- checks: clear errors
