@@ -262,3 +262,23 @@ def test_walkthrough_notebook_tiny(tmp_path, clip):
     with np.load(out / 'lifted.npz', allow_pickle=False) as z: shape = z['pose3d_mm'].shape
     assert shape[1:] == (17, 3) and len(list((out / 'keypoints' / 'openpose').glob('*_keypoints.json'))) == shape[0]
     assert (out / 'lifted_vs_truth.png').stat().st_size > 5000 and 'HIERARCHY' in (out / 'lifted.bvh').read_text()[:20]
+
+
+def test_lift_command(tmp_path, kp, clip, capsys):
+    "`posebench lift` end to end on a COCO file with a model file; a wrong layout ends in one line, exit code 2."
+    from posebench.cli import main
+    from posebench.recipe import save_model
+    torch.manual_seed(0)
+    m = get_model('simple_baseline', width=32, blocks=1).eval()
+    save_model(tmp_path / 'm.pt', 'simple_baseline', m, {'width': 32, 'blocks': 1})
+    L.write_coco_json(kp, tmp_path / 'det.json')
+    assert main(['lift', str(tmp_path / 'det.json'), '--model', str(tmp_path / 'm.pt'), '--out', str(tmp_path / 'o'),
+                 '--image-size', *(str(int(v)) for v in kp.image_size), '--no-html']) == 0
+    with np.load(tmp_path / 'o' / 'det.npz', allow_pickle=False) as z: assert z['pose3d_mm'].shape == (len(kp), 17, 3)
+    assert 'HIERARCHY' in (tmp_path / 'o' / 'det.bvh').read_text()[:20]
+    np.savez(tmp_path / 'h36m.npz', keypoints=clip.pose2d.numpy(), image_size=np.array(kp.image_size))
+    capsys.readouterr()
+    assert main(['lift', str(tmp_path / 'h36m.npz'), '--layout', 'coco17', '--model', str(tmp_path / 'm.pt'),
+                 '--out', str(tmp_path / 'o2')]) == 2
+    err = capsys.readouterr().err
+    assert 'h36m.npz' in err and len(err.strip().splitlines()) == 1
