@@ -14,7 +14,8 @@ def test_lsgan_values_and_flip():
     a = L.lsgan_d(torch.ones(20000), torch.zeros(20000), flip=0.1, generator=g1)
     b = L.lsgan_d(torch.ones(20000), torch.zeros(20000), flip=0.1, generator=g2)
     assert a == b and abs(a.item() - 0.1) < 0.01
-    with pytest.raises(ValueError): L.lsgan_d(torch.ones(4, 2), torch.zeros(4))
+    with pytest.raises(ValueError): L.lsgan_d(torch.ones(4, 2, 2), torch.zeros(4))     # (B, P) part scores are valid; 3-D is not
+    with pytest.raises(ValueError): L.wgan_d(torch.ones(4, 2), torch.zeros(4))
     with pytest.raises(ValueError): L.lsgan_d(torch.ones(4), torch.zeros(4), flip=1.5)
 
 
