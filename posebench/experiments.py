@@ -131,6 +131,10 @@ def run_notebook(notebook, parameters: dict | None = None, out_dir=None, kernel:
         raise NotebookError(f"{path.stem}: cell {e.cell_index} (In [{e.exec_count}]) raised {e.ename}: {e.evalue}\n"
                             f"  cell starts: {src[:120]}\n  executed notebook with the traceback: {output}",
                             e.cell_index, e.exec_count, e.ename, e.evalue, output) from None
+    except Exception as e:                       # nbclient's cell timeout: one clear line, not its traceback
+        if type(e).__name__ != 'CellTimeoutError': raise
+        raise NotebookError(f"{path.stem}: a cell ran longer than the {timeout} s limit (--timeout); the executed notebook "
+                            f"up to that cell: {output}", ename='CellTimeoutError', output=output) from None
     finally:
         if old is None: os.environ.pop('PYTHONPATH', None)
         else: os.environ['PYTHONPATH'] = old

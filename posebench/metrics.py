@@ -25,6 +25,7 @@ def _check_pair(pred, gt, what: str = 'metric'):
     if tuple(p.shape) != tuple(g.shape) or p.ndim < 2 or p.shape[-1] != 3:
         raise ValueError(f"{what}: pred and gt must both have shape (..., J, 3) in mm; got pred {tuple(p.shape)} "
                          f"and gt {tuple(g.shape)}")
+    if p.numel() == 0: raise ValueError(f"{what}: no poses to measure (shape {tuple(p.shape)}); an empty batch has no error")
     g = g.to(device=p.device)
     p, g = p.double(), g.double()
     for name, x in (('pred', p), ('gt', g)):

@@ -324,9 +324,12 @@ def get_model(name: str, skeleton: Skeleton = H36M17, **kw) -> nn.Module:
     valid = [p for p in params if p not in ('skeleton', 'num_joints')]
     bad = [k for k in kw if k not in valid]
     if bad: raise ValueError(f"get_model: model {name!r} has no option(s) {bad}; valid: {valid}")
+    opts = dict(kw)
     if 'skeleton' in params: kw['skeleton'] = skeleton
     elif 'num_joints' in params: kw['num_joints'] = skeleton.num_joints
-    return cls(**kw)
+    try: return cls(**kw)
+    except (RuntimeError, TypeError, ValueError) as e:
+        raise ValueError(f"get_model({name!r}, {opts}): cannot build it: {str(e).splitlines()[0][:200]}") from None
 
 # %% ../nbs/05_models.ipynb #5429ac04
 def _unit_bones(x3d, skeleton: Skeleton, eps: float = 1e-12):

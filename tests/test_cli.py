@@ -74,3 +74,9 @@ def test_demo_beats_untrained_by_a_clear_margin(tmp_path, capsys):
     for k, t in res.tests.items():
         assert t['mpjpe'] < 0.5 * res.extra['untrained'][k]['mpjpe'], (t['mpjpe'], res.extra['untrained'][k]['mpjpe'])
     assert 'untrained' in out and 'executed notebook' in out and 'curves.png' in out and '| simple_baseline (demo) |' in out
+
+
+def test_cell_timeout_is_one_line(tmp_path, capsys):
+    code = main(['run', 'train_supervised', *TINY, '-p', 'train', "{'epochs': 50}", '--timeout', '2', '--out', str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 1 and 'ran longer than the 2.0 s limit' in err and len(err.strip().splitlines()) == 1

@@ -176,3 +176,10 @@ def test_gradients_flow():
     pred.requires_grad_(True)
     mpjpe(pred, gt).backward()
     assert pred.grad is not None and pred.grad.abs().sum() > 0
+
+
+def test_empty_batches_raise_instead_of_nan():
+    from posebench.metrics import mpjpe, p_mpjpe, n_mpjpe, pck, auc
+    e = torch.zeros(0, 17, 3)
+    for f in (mpjpe, p_mpjpe, n_mpjpe, pck, auc):
+        with pytest.raises(ValueError, match='no poses'): f(e, e)
