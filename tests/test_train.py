@@ -279,3 +279,13 @@ def test_ddp_torchrun_two_gloo_processes(tmp_path):
     assert 'at epoch 2, step 2' in r0['nan_msg'] and 'another process' in r0['nan_msg']
     assert "loss 'model' = nan at epoch 2, step 2" in r1['nan_msg']
     assert load_checkpoint_file(tmp_path / 'nan' / CHECKPOINT)['epoch'] == 1
+
+
+def test_flip_protocol_reaches_the_result_and_label():
+    from posebench.data import load_benchmark
+    from posebench.recipe import run, evenly_spaced
+    from posebench.supervised import SupervisedRecipe
+    train, tests = load_benchmark('default')
+    r = run(SupervisedRecipe(model_kwargs={'width': 16, 'blocks': 1}), train[::200], {'t': evenly_spaced(tests['default_S9_S11'], 100)},
+            TrainConfig(epochs=1, batch_size=128, progress=False), flip=True, eval_samples=50)
+    assert r.method == 'simple_baseline +flip' and r.tests['t']['protocol']['flip'] is True and r.protocol['flip'] is True
