@@ -121,27 +121,111 @@ def inverse_kinematics(pose, skel: Skeleton = H36M17, fallback_weight: float = 1
                                       dtype=x.dtype, device=x.device)  # leaves: twist 0
     return lengths.to(dtype), angles.to(dtype)
 
-def forward_kinematics_angles(angles, lengths, root=None, skel: Skeleton = H36M17):
-    "Joints (..., J, 3) from bone angles (..., J-1, 3) and lengths (..., J-1) (inverse of `inverse_kinematics`)."
-    angles, lengths = as_tensor(angles), as_tensor(lengths)
+# %% ../nbs/09_kinematics.ipynb #0ff04b76
+@dataclass(frozen=True, eq=False)
+class _FKPlan:
+    "Per-level index plan of `forward_kinematics_angles` (built once per skeleton by `_fk_plan`)."
+    order: torch.Tensor      # (B,) bones in level order (orientation bone first; within a level: inner bones, then leaves)
+    levels: tuple            # per level: (start, end, n_inner, parent rows (nb,) in the previous level, column gather (nb*3,))
+    inv: torch.Tensor        # (B, 3) in level order: (T C)[:, m] = sgn[m] * T[:, inv[m]]
+    sgn: torch.Tensor        # (B, 3, 1, 1) float signs of the columns of C
+    joint_index: torch.Tensor  # (J,) position of every joint in the level-ordered output
+
+_FK_PLANS = {}
+
+def _fk_plan(skel: Skeleton = H36M17) -> _FKPlan:
+    "The cached `_FKPlan` of `skel`: bones by tree level, the signed permutations of the rest rotations as gathers."
+    key = (skel.name, tuple(skel.parents))
+    if key in _FK_PLANS: return _FK_PLANS[key]
+    F = bone_frames(skel)
+    B, pj = skel.num_bones, np.asarray(skel.parents)
+    depth = np.zeros(B, int)
+    for k in range(B): depth[k] = 1 if pj[k + 1] == 0 else depth[pj[k + 1] - 1] + 1   # parents come before children
+    order = sorted(range(B), key=lambda k: (depth[k], k != F.orient, bool(F.leaf[k]), k))
+    pos = {k: i for i, k in enumerate(order)}
+    perm = F.C.abs().argmax(-1)                                           # C[b, i, perm[b, i]] = ±1
+    if not torch.equal(F.C.abs(), torch.nn.functional.one_hot(perm, 3).to(F.C)):
+        raise ValueError(f"kinematics: rest rotations of {skel.name!r} are not signed permutations")
+    sign = F.C.gather(-1, perm[..., None])[..., 0]
+    inv = torch.empty_like(perm).scatter_(1, perm, torch.arange(3).expand(B, 3))   # inv[b, m] = i with perm[b, i] = m
+    sgn = sign.gather(1, inv)
+    levels, start = [], 0
+    for d in range(1, depth.max() + 1):
+        bones = [k for k in order if depth[k] == d]
+        s, e = pos[bones[0]], pos[bones[-1]] + 1
+        ni = int(sum(not F.leaf[k] for k in bones))
+        if d == 1:   # the orientation bone's frame is the root frame; the other root children hang off it
+            par, cols = None, inv[bones[1:]].reshape(-1)
+        else:
+            par = torch.tensor([pos[pj[k + 1] - 1] - start for k in bones])
+            cols = (par[:, None] * 3 + inv[bones]).reshape(-1)
+        levels.append((s, e, ni, par, cols))
+        start = s
+    plan = _FKPlan(torch.tensor(order), tuple(levels), inv[order], sgn[order][:, :, None, None].float(),
+                   torch.tensor(np.argsort([0] + [k + 1 for k in order])))
+    _FK_PLANS[key] = plan
+    return plan
+
+# %% ../nbs/09_kinematics.ipynb #f17a2ea3
+def _fk_soa(a, l, rotation=None, root=None, plan: _FKPlan = None):
+    "FK in structure-of-arrays layout: angles a (3, B, N), lengths l (B, N), both in level order; rotation (3, 3, N); root (3, N) -> joints (J, 3, N)."
+    P, dev, dt = plan, a.device, a.dtype
+    B, N = a.shape[1], a.shape[2]
+    s, c = torch.sin(a), torch.cos(a)
+    sa, sb, sg = s.unbind(0)
+    ca, cb, cg = c.unbind(0)
+    sbsa, sbca = sb * sa, sb * ca
+    E = torch.stack([cg * cb, cg * sbsa - sg * ca, cg * sbca + sg * sa,          # E[b, m, j] = Rz Ry Rx, rows signed by C's
+                     sg * cb, sg * sbsa + cg * ca, sg * sbca - cg * sa,          # column signs: T_p C_b E_b = sum_m T_p[:, inv m] E[m]
+                     -sb, cb * sa, cb * ca], 1).view(B, 3, 3, N) * P.sgn.to(device=dev, dtype=dt)
+    col = lambda Q, Eb, j: Q[:, 0] * Eb[:, 0, j, None] + Q[:, 1] * Eb[:, 1, j, None] + Q[:, 2] * Eb[:, 2, j, None]  # column j
+    pp = torch.zeros(1, 3, N, dtype=dt, device=dev) if root is None else root[None]
+    outs, Tt = [pp], None                     # Tt[b, j, row, n] = T_b[row, j]: the frames (as columns) of the previous level
+    for d, (s_, e_, ni, par, cols) in enumerate(P.levels):
+        Eb = E[s_:e_]
+        if d == 0:                            # the orientation bone: T_o = Rg C_o E_o; its siblings: T_o C_k E_k
+            Rt = (torch.eye(3, dtype=dt, device=dev)[:, :, None].expand(3, 3, N) if rotation is None
+                  else rotation.transpose(0, 1))
+            Q = Rt.index_select(0, P.inv[0].to(dev))[None]                       # (1, m, row, N)
+            To = torch.stack([col(Q, Eb[:1], j) for j in range(3)], 1)         # (1, j, row, N)
+            Q = To[0].index_select(0, cols.to(dev)).view(-1, 3, 3, N)           # (nb-1, m, row, N): columns of T_o C_k
+            C0 = torch.cat([To[:, 0], col(Q, Eb[1:], 0)], 0)
+            Tt = torch.cat([To, torch.stack([C0[1:ni], col(Q[:ni - 1], Eb[1:ni], 1), col(Q[:ni - 1], Eb[1:ni], 2)], 1)], 0)
+            pq = pp
+        else:
+            Q = Tt.reshape(-1, 3, N).index_select(0, cols.to(dev)).view(e_ - s_, 3, 3, N)   # parent columns, permuted by C
+            C0 = col(Q, Eb, 0)
+            Tt = torch.stack([C0[:ni], col(Q[:ni], Eb[:ni], 1), col(Q[:ni], Eb[:ni], 2)], 1) if ni else None
+            pq = pp.index_select(0, par.to(dev))
+        pp = torch.addcmul(pq, C0, l[s_:e_, None])                               # joint = parent joint + l_b T_b e_x
+        outs.append(pp)
+    return torch.cat(outs, 0).index_select(0, P.joint_index.to(dev))
+
+# %% ../nbs/09_kinematics.ipynb #a4c6cab0
+def forward_kinematics_angles(angles, lengths, root=None, skel: Skeleton = H36M17, rotation=None):
+    "Joints (..., J, 3) from bone angles (..., J-1, 3) and lengths (..., J-1) (inverse of `inverse_kinematics`); `rotation` (..., 3, 3) turns the whole body about the root."
+    f64 = lambda t: torch.is_tensor(t) and t.dtype == torch.float64
+    dtype = torch.float64 if f64(angles) else torch.float32                      # float32 unless given float64
+    angles, lengths = as_tensor(angles, dtype), as_tensor(lengths, dtype, angles.device)
     B = skel.num_bones
     if angles.shape[-2:] != (B, 3): raise ValueError(f"forward_kinematics_angles: angles must be (..., {B}, 3), got {tuple(angles.shape)}")
     if lengths.shape[-1:] != (B,): raise ValueError(f"forward_kinematics_angles: lengths must be (..., {B}), got {tuple(lengths.shape)}")
     if not torch.isfinite(angles).all(): raise ValueError("forward_kinematics_angles: angles contain NaN/inf")
-    F = bone_frames(skel)
-    C = F.C.to(angles)
-    local = C @ euler_to_matrix(angles)                                  # (..., B, 3, 3)
-    root_rot = local[..., F.orient, :, :]
-    eye = torch.eye(3, dtype=angles.dtype, device=angles.device)
-    local = torch.cat([eye.expand_as(local[..., :1, :, :]), local], -3)
-    local = torch.cat([local[..., :F.orient + 1, :, :], eye.expand_as(local[..., :1, :, :]), local[..., F.orient + 2:, :, :]], -3)
-    batch = torch.broadcast_shapes(angles.shape[:-2], lengths.shape[:-1])
-    offsets = torch.zeros(*batch, B + 1, 3, dtype=angles.dtype, device=angles.device)
-    offsets[..., 1:, 0] = lengths
-    pos, _ = forward_kinematics(local.expand(*batch, B + 1, 3, 3), offsets, list(skel.parents),
-                                root_pos=None if root is None else as_tensor(root).to(angles), root_rot=root_rot.expand(*batch, 3, 3),
-                                own_rotation=True)
-    return pos
+    root = None if root is None else as_tensor(root, dtype, angles.device)
+    rotation = None if rotation is None else as_tensor(rotation, dtype, angles.device)
+    if rotation is not None and rotation.shape[-2:] != (3, 3):
+        raise ValueError(f"forward_kinematics_angles: rotation must be (..., 3, 3), got {tuple(rotation.shape)}")
+    batch = torch.broadcast_shapes(angles.shape[:-2], lengths.shape[:-1], () if root is None else root.shape[:-1],
+                                   () if rotation is None else rotation.shape[:-2])
+    N = math.prod(batch)
+    P = _fk_plan(skel)
+    o = P.order.to(angles.device)
+    a = angles.expand(*batch, B, 3).reshape(N, B, 3).index_select(1, o).permute(2, 1, 0).contiguous()   # (3, B, N) level order
+    l = lengths.expand(*batch, B).reshape(N, B).index_select(1, o).T.contiguous()
+    root = None if root is None else root.expand(*batch, 3).reshape(N, 3).T.contiguous()
+    rotation = None if rotation is None else rotation.expand(*batch, 3, 3).reshape(N, 3, 3).permute(1, 2, 0).contiguous()
+    X = _fk_soa(a, l, rotation, root, P)                                               # (J, 3, N)
+    return X.permute(2, 0, 1).reshape(*batch, skel.num_joints, 3)
 
 # %% ../nbs/09_kinematics.ipynb #25fff5ea
 def canonical_heading(pose, skel: Skeleton = H36M17, up=(0., -1., 0.)):
@@ -368,33 +452,47 @@ class PoseGenerator:
                              self.sequence_length, self.tilt_deg, self.depth_mm, self.screen_margin, self.fps,
                              self.template_names, self.name)
 
-    def sample(self, n_sequences: int, generator: torch.Generator = None) -> dict:
+    def sample(self, n_sequences: int, generator: torch.Generator = None, chunk: int = 8192) -> dict:
         "Raw tensors of `n_sequences` sequences: angles (S,T,B,3), pose3d (S,T,J,3) mm camera coords, pose2d, camera, labels."
         g, dev = generator, self.device
         S, T, n = int(n_sequences), self.sequence_length, self.frames_per_key
         K = -(-(T - 1) // n) + 1 if T > 1 else 2
         A = len(self.ranges.actions)
+        skel = self.ranges.skeleton
+        B, J = skel.num_bones, skel.num_joints
         rnd = lambda *shape: torch.rand(*shape, generator=g, device=dev)
+        # every random number is drawn first (per sequence, small), in a fixed order: the output does not depend on `chunk`
         action = (rnd(S) * A).long().clamp_max(A - 1)
         template = (rnd(S) * len(self.bone_templates)).long().clamp_max(len(self.bone_templates) - 1)
         cam = (rnd(S) * len(self.cameras)).long().clamp_max(len(self.cameras) - 1)
         keys = self.ranges.sample(action[:, None].expand(S, K), generator=g)             # (S, K, B, 3)
-        angles = interpolate_keyframes(keys, n, T)                                       # (S, T, B, 3)
-        lengths = self.bone_templates[template][:, None].expand(S, T, -1)
-        x = forward_kinematics_angles(angles, lengths, skel=self.ranges.skeleton)        # (S, T, J, 3), canonical, root at 0
         # whole-body rotation: heading about the vertical (0, -1, 0), then a small tilt about the camera x axis
         heading = rnd(S) * 2 * math.pi
         tilt = (rnd(S) * 2 - 1) * math.radians(self.tilt_deg)
         R = axis_rotation(tilt, 'x').to(dev) @ axis_rotation(heading, 'y').to(dev)                        # (S, 3, 3)
-        x = x @ R[:, None].transpose(-1, -2)
         K6 = self.cameras[cam]                                                          # (S, 6)
         depth = self.depth_mm[0] + rnd(S) * (self.depth_mm[1] - self.depth_mm[0])
         m = 0.5 - self.screen_margin
         uv = K6[:, 4:6] * (0.5 + (rnd(S, 2) * 2 - 1) * m)                               # root pixel
         root = torch.cat([(uv - K6[:, 2:4]) / K6[:, 0:2] * depth[:, None], depth[:, None]], -1)
-        x = x + root[:, None, None, :]
-        x2d = project(x, K6[:, None, :4])
-        return dict(angles=angles, pose3d=x, pose2d=x2d, camera=K6, action=action, template=template, rotation=R, root=root)
+        # per chunk of sequences: eq. 7 interpolation, FK with the rotation and root fused, projection
+        P = _fk_plan(skel)
+        o = P.order.to(dev)
+        lengths = self.bone_templates[template].index_select(1, o)                      # (S, B) level order
+        angles = torch.empty(S, T, B, 3, device=dev)
+        pose3d, pose2d = torch.empty(S, T, J, 3, device=dev), torch.empty(S, T, J, 2, device=dev)
+        per_seq = lambda v, s0, s1: v[s0:s1, ..., None].expand(*v[s0:s1].shape, T).movedim(0, -2).reshape(*v.shape[1:], -1)
+        cs = max(1, int(chunk) // T)
+        for s0 in range(0, S, cs):                                                      # a loop over chunks, not samples
+            s1 = min(S, s0 + cs)
+            ang = angles[s0:s1]
+            ang.copy_(interpolate_keyframes(keys[s0:s1], n, T))                         # (s, T, B, 3)
+            a = ang.index_select(2, o).permute(3, 2, 0, 1).reshape(3, B, -1)            # (3, B, s*T) level order
+            X = _fk_soa(a, per_seq(lengths, s0, s1), per_seq(R, s0, s1), per_seq(root, s0, s1), P)   # (J, 3, s*T)
+            uv = X[:, :2] / X[:, 2:3].clamp_min(1e-6) * per_seq(K6[:, 0:2], s0, s1) + per_seq(K6[:, 2:4], s0, s1)
+            pose3d[s0:s1].copy_(X.permute(2, 0, 1).view(s1 - s0, T, J, 3))
+            pose2d[s0:s1].copy_(uv.permute(2, 0, 1).view(s1 - s0, T, J, 2))
+        return dict(angles=angles, pose3d=pose3d, pose2d=pose2d, camera=K6, action=action, template=template, rotation=R, root=root)
 
     def generate(self, n: int, seed: int = 0, device=None):
         "A `PoseSet` of `n` generated poses (whole sequences of `sequence_length` frames, the last one cut to fit)."
