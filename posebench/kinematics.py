@@ -4,7 +4,8 @@
 
 # %% ../nbs/09_kinematics.ipynb #bfe0fee8
 from __future__ import annotations
-import json, math
+import json, math, threading, time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -16,7 +17,7 @@ from .geometry import (as_tensor, euler_to_matrix, axis_angle_to_matrix, axis_ro
 # %% auto #0
 __all__ = ['ORIENTATION_JOINT', 'BoneFrames', 'bone_frames', 'inverse_kinematics', 'forward_kinematics_angles',
            'canonical_heading', 'AngleRanges', 'bone_templates', 'interpolate_keyframes', 'PoseGenerator',
-           'select_seeds', 'plausibility']
+           'select_seeds', 'GeneratedSource', 'plausibility']
 
 # %% ../nbs/09_kinematics.ipynb #a4663098
 _AXES = {'x': (1., 0., 0.), 'y': (0., 1., 0.), 'z': (0., 0., 1.),
@@ -452,8 +453,8 @@ class PoseGenerator:
                              self.sequence_length, self.tilt_deg, self.depth_mm, self.screen_margin, self.fps,
                              self.template_names, self.name)
 
-    def sample(self, n_sequences: int, generator: torch.Generator = None, chunk: int = 8192) -> dict:
-        "Raw tensors of `n_sequences` sequences: angles (S,T,B,3), pose3d (S,T,J,3) mm camera coords, pose2d, camera, labels."
+    def sample(self, n_sequences: int, generator: torch.Generator = None, chunk: int = 8192, angles: bool = True) -> dict:
+        "Raw tensors of `n_sequences` sequences: angles (S,T,B,3) (unless `angles=False`), pose3d (S,T,J,3) mm camera coords, pose2d, camera, labels."
         g, dev = generator, self.device
         S, T, n = int(n_sequences), self.sequence_length, self.frames_per_key
         K = -(-(T - 1) // n) + 1 if T > 1 else 2
@@ -479,20 +480,22 @@ class PoseGenerator:
         P = _fk_plan(skel)
         o = P.order.to(dev)
         lengths = self.bone_templates[template].index_select(1, o)                      # (S, B) level order
-        angles = torch.empty(S, T, B, 3, device=dev)
+        want_angles, angles = angles, torch.empty(S, T, B, 3, device=dev) if angles else None
         pose3d, pose2d = torch.empty(S, T, J, 3, device=dev), torch.empty(S, T, J, 2, device=dev)
         per_seq = lambda v, s0, s1: v[s0:s1, ..., None].expand(*v[s0:s1].shape, T).movedim(0, -2).reshape(*v.shape[1:], -1)
         cs = max(1, int(chunk) // T)
         for s0 in range(0, S, cs):                                                      # a loop over chunks, not samples
             s1 = min(S, s0 + cs)
-            ang = angles[s0:s1]
-            ang.copy_(interpolate_keyframes(keys[s0:s1], n, T))                         # (s, T, B, 3)
+            ang = interpolate_keyframes(keys[s0:s1], n, T)                              # (s, T, B, 3)
+            if want_angles: angles[s0:s1] = ang
             a = ang.index_select(2, o).permute(3, 2, 0, 1).reshape(3, B, -1)            # (3, B, s*T) level order
             X = _fk_soa(a, per_seq(lengths, s0, s1), per_seq(R, s0, s1), per_seq(root, s0, s1), P)   # (J, 3, s*T)
             uv = X[:, :2] / X[:, 2:3].clamp_min(1e-6) * per_seq(K6[:, 0:2], s0, s1) + per_seq(K6[:, 2:4], s0, s1)
             pose3d[s0:s1].copy_(X.permute(2, 0, 1).view(s1 - s0, T, J, 3))
             pose2d[s0:s1].copy_(uv.permute(2, 0, 1).view(s1 - s0, T, J, 2))
-        return dict(angles=angles, pose3d=pose3d, pose2d=pose2d, camera=K6, action=action, template=template, rotation=R, root=root)
+        out = dict(angles=angles, pose3d=pose3d, pose2d=pose2d, camera=K6, action=action, template=template, rotation=R, root=root)
+        if not want_angles: del out['angles']
+        return out
 
     def generate(self, n: int, seed: int = 0, device=None):
         "A `PoseSet` of `n` generated poses (whole sequences of `sequence_length` frames, the last one cut to fit)."
@@ -523,6 +526,12 @@ class PoseGenerator:
             cam = d['camera'][:, None].expand(S, gen.sequence_length, 6).reshape(-1, 6)[:batch_size]
             yield dict(x=normalize_screen(x2, cam[:, 4], cam[:, 5]), y=root_centre(x3) / 1000, pose3d=x3, pose2d=x2, camera=cam)
 
+    def source(self, batch_size: int, steps_per_epoch: int, seed: int = 0, device=None, pool_batches: int = 16,
+               prefetch: bool = True, extras: bool = False) -> 'GeneratedSource':
+        "Training pairs generated on the fly (see `GeneratedSource`): `batch(epoch, step)` depends only on (seed, epoch, step)."
+        return GeneratedSource(self if device is None else self.to(device), batch_size, steps_per_epoch, seed, pool_batches,
+                               prefetch, extras)
+
     @classmethod
     def from_poseset(cls, seeds, margin: float = 0., up=(0., -1., 0.), cameras=None, **kwargs) -> 'PoseGenerator':
         "A generator whose ranges and bone templates come from the seed `PoseSet` (cameras: its own intrinsics by default)."
@@ -539,6 +548,82 @@ def select_seeds(poses, per_action: int = 20, seed: int = 0):
     idx = [g.choice(np.flatnonzero(acts == a), min(per_action, int((acts == a).sum())), replace=False) for a in sorted(set(acts))]
     if not idx: raise ValueError("select_seeds: the PoseSet is empty")
     return np.sort(np.concatenate(idx))
+
+# %% ../nbs/09_kinematics.ipynb #b36dfdb2
+def _mix_seed(*ints) -> int:
+    "One 63-bit seed from several integers (numpy's SeedSequence: well mixed, platform independent)."
+    return int(np.random.SeedSequence([int(i) % (1 << 63) for i in ints]).generate_state(2, np.uint64)[0] >> np.uint64(1))
+
+class GeneratedSource:
+    "Generated training pairs, epoch by epoch: `batch(epoch, step)` is a pure function of (seed, epoch, step); `epoch(e)` prefetches."
+    def __init__(self, generator: PoseGenerator, batch_size: int, steps_per_epoch: int, seed: int = 0, pool_batches: int = 16,
+                 prefetch: bool = True, extras: bool = False):
+        if batch_size < 1 or steps_per_epoch < 1 or pool_batches < 1:
+            raise ValueError(f"GeneratedSource: batch_size, steps_per_epoch and pool_batches must be >= 1, "
+                             f"got {batch_size}, {steps_per_epoch}, {pool_batches}")
+        self.generator, self.batch_size, self.steps_per_epoch = generator, int(batch_size), int(steps_per_epoch)
+        self.seed, self.pool_batches, self.prefetch, self.extras = int(seed), int(pool_batches), bool(prefetch), bool(extras)
+        self.wait_s, self._cache, self._lock = 0., {}, threading.Lock()
+
+    @property
+    def device(self): return self.generator.device
+
+    def __len__(self): return self.steps_per_epoch
+
+    def pool(self, epoch: int, block: int) -> dict:
+        "The shuffled pool `block` of `epoch`: `pool_batches * batch_size` pairs (x, y; with `extras` also pose3d, pose2d, camera)."
+        gen, n = self.generator, self.pool_batches * self.batch_size
+        g = torch.Generator(device=gen.device).manual_seed(_mix_seed(self.seed, epoch, block))
+        T, J = gen.sequence_length, gen.ranges.skeleton.num_joints
+        S = -(-n // T)
+        d = gen.sample(S, g, angles=False)
+        idx = torch.randperm(S * T, generator=g, device=gen.device)[:n]
+        x3, x2 = d['pose3d'].reshape(-1, J, 3)[idx], d['pose2d'].reshape(-1, J, 2)[idx]
+        cam = d['camera'][idx // T]
+        out = dict(x=normalize_screen(x2, cam[:, 4], cam[:, 5]), y=root_centre(x3) / 1000)
+        if self.extras: out.update(pose3d=x3, pose2d=x2, camera=cam)
+        return out
+
+    def _pool_cached(self, epoch, block):
+        with self._lock:
+            if (epoch, block) in self._cache: return self._cache[(epoch, block)]
+        p = self.pool(epoch, block)
+        with self._lock:
+            self._cache = {k: v for k, v in self._cache.items() if k[0] == epoch and k[1] >= block - 1}
+            self._cache[(epoch, block)] = p
+        return p
+
+    def batch(self, epoch: int, step: int) -> dict:
+        "Batch `step` (0 <= step < steps_per_epoch) of `epoch`."
+        if not 0 <= step < self.steps_per_epoch:
+            raise ValueError(f"GeneratedSource.batch: step must be in [0, {self.steps_per_epoch}), got {step}")
+        block, i = divmod(int(step), self.pool_batches)
+        p = self._pool_cached(int(epoch), block)
+        return {k: v[i * self.batch_size:(i + 1) * self.batch_size] for k, v in p.items()}
+
+    def epoch(self, epoch: int, start: int = 0):
+        "Iterator over the batches of `epoch` from step `start`; the next pool is generated on a background thread."
+        steps, P = self.steps_per_epoch, self.pool_batches
+        blocks = range(start // P, -(-steps // P))
+        ex = ThreadPoolExecutor(1, thread_name_prefix='posegu-source') if self.prefetch else None
+        futs = {}
+        try:
+            for b in blocks:
+                if ex is not None:
+                    for nb in (b, b + 1):
+                        if nb in blocks and nb not in futs: futs[nb] = ex.submit(self._pool_cached, epoch, nb)
+                t = time.perf_counter()
+                pool = futs.pop(b).result() if ex is not None else self._pool_cached(epoch, b)
+                self.wait_s += time.perf_counter() - t
+                for step in range(max(start, b * P), min(steps, (b + 1) * P)):
+                    i = step - b * P
+                    yield {k: v[i * self.batch_size:(i + 1) * self.batch_size] for k, v in pool.items()}
+        finally:
+            if ex is not None: ex.shutdown(wait=True, cancel_futures=True)
+
+    def __repr__(self):
+        return (f"GeneratedSource(batch_size={self.batch_size}, steps_per_epoch={self.steps_per_epoch}, seed={self.seed}, "
+                f"pool_batches={self.pool_batches}, prefetch={self.prefetch}, device={self.device})")
 
 # %% ../nbs/09_kinematics.ipynb #13997f7e
 def plausibility(poses, actions, ranges: AngleRanges, up=None, tol_deg: float = 5.) -> dict:
