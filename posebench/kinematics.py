@@ -563,7 +563,7 @@ class GeneratedSource:
                              f"got {batch_size}, {steps_per_epoch}, {pool_batches}")
         self.generator, self.batch_size, self.steps_per_epoch = generator, int(batch_size), int(steps_per_epoch)
         self.seed, self.pool_batches, self.prefetch, self.extras = int(seed), int(pool_batches), bool(prefetch), bool(extras)
-        self.wait_s, self._cache, self._lock = 0., {}, threading.Lock()
+        self.wait_s, self._cache, self._futs, self._ex, self._lock = 0., {}, {}, None, threading.Lock()
 
     @property
     def device(self): return self.generator.device
@@ -589,7 +589,7 @@ class GeneratedSource:
             if (epoch, block) in self._cache: return self._cache[(epoch, block)]
         p = self.pool(epoch, block)
         with self._lock:
-            self._cache = {k: v for k, v in self._cache.items() if k[0] == epoch and k[1] >= block - 1}
+            self._cache = {k: v for k, v in self._cache.items() if k >= (epoch, block - 1)}   # keep the previous and later pools
             self._cache[(epoch, block)] = p
         return p
 
@@ -601,25 +601,33 @@ class GeneratedSource:
         p = self._pool_cached(int(epoch), block)
         return {k: v[i * self.batch_size:(i + 1) * self.batch_size] for k, v in p.items()}
 
+    def _submit(self, epoch, block):
+        "Start generating pool `block` of `epoch` on the background thread (no-op when done or under way)."
+        if self._ex is None: self._ex = ThreadPoolExecutor(1, thread_name_prefix='posegu-source')
+        with self._lock:
+            if (epoch, block) not in self._futs and (epoch, block) not in self._cache:
+                self._futs[(epoch, block)] = self._ex.submit(self._pool_cached, epoch, block)
+
     def epoch(self, epoch: int, start: int = 0):
-        "Iterator over the batches of `epoch` from step `start`; the next pool is generated on a background thread."
+        "Iterator over the batches of `epoch` from step `start`; the next pool (of this epoch or the next) is generated in the background."
         steps, P = self.steps_per_epoch, self.pool_batches
-        blocks = range(start // P, -(-steps // P))
-        ex = ThreadPoolExecutor(1, thread_name_prefix='posegu-source') if self.prefetch else None
-        futs = {}
-        try:
-            for b in blocks:
-                if ex is not None:
-                    for nb in (b, b + 1):
-                        if nb in blocks and nb not in futs: futs[nb] = ex.submit(self._pool_cached, epoch, nb)
-                t = time.perf_counter()
-                pool = futs.pop(b).result() if ex is not None else self._pool_cached(epoch, b)
-                self.wait_s += time.perf_counter() - t
-                for step in range(max(start, b * P), min(steps, (b + 1) * P)):
-                    i = step - b * P
-                    yield {k: v[i * self.batch_size:(i + 1) * self.batch_size] for k, v in pool.items()}
-        finally:
-            if ex is not None: ex.shutdown(wait=True, cancel_futures=True)
+        last = -(-steps // P) - 1
+        for b in range(start // P, last + 1):
+            if self.prefetch:
+                self._submit(epoch, b)
+                self._submit(*((epoch, b + 1) if b < last else (epoch + 1, 0)))   # the trainer's next pool, ahead of time
+            t = time.perf_counter()
+            with self._lock: fut = self._futs.pop((epoch, b), None)
+            pool = fut.result() if fut is not None else self._pool_cached(epoch, b)
+            self.wait_s += time.perf_counter() - t
+            for step in range(max(start, b * P), min(steps, (b + 1) * P)):
+                i = step - b * P
+                yield {k: v[i * self.batch_size:(i + 1) * self.batch_size] for k, v in pool.items()}
+
+    def close(self):
+        "Stop the background thread (pools under way are finished first)."
+        if self._ex is not None: self._ex.shutdown(wait=True, cancel_futures=True)
+        self._ex, self._futs = None, {}
 
     def __repr__(self):
         return (f"GeneratedSource(batch_size={self.batch_size}, steps_per_epoch={self.steps_per_epoch}, seed={self.seed}, "

@@ -208,6 +208,8 @@ def test_generated_source_deterministic_resumable(generator):
     ep = list(src.epoch(2))
     assert len(ep) == 7 and all(torch.equal(e['y'], fresh.batch(2, i)['y']) for i, e in enumerate(ep))
     assert torch.equal(list(src.epoch(2, start=5))[0]['x'], b['x'])
+    assert all(torch.equal(e['x'], fresh.batch(3, i)['x']) for i, e in enumerate(src.epoch(3)))   # prefetched across epochs
+    src.close()
     assert not torch.equal(src.batch(3, 5)['x'], b['x']) and not torch.equal(gen.source(100, 7, seed=4, pool_batches=3).batch(2, 5)['x'], b['x'])
     ex = gen.source(100, 7, seed=3, pool_batches=3, extras=True).batch(2, 5)
     assert torch.allclose(ex['x'], normalize_screen(ex['pose2d'], ex['camera'][:, 4], ex['camera'][:, 5]))
