@@ -202,6 +202,14 @@ def _fk_soa(a, l, rotation=None, root=None, plan: _FKPlan = None):
         outs.append(pp)
     return torch.cat(outs, 0).index_select(0, P.joint_index.to(dev))
 
+# %% ../nbs/09_kinematics.ipynb #d56748da
+_COMPILED = {}
+
+def _compiled_fk():
+    "`torch.compile` of `_fk_soa` (made once per process; `PoseGenerator.sample(compile=True)` uses it on full chunks)."
+    if 'fk' not in _COMPILED: _COMPILED['fk'] = torch.compile(_fk_soa, dynamic=False)
+    return _COMPILED['fk']
+
 # %% ../nbs/09_kinematics.ipynb #a4c6cab0
 def forward_kinematics_angles(angles, lengths, root=None, skel: Skeleton = H36M17, rotation=None):
     "Joints (..., J, 3) from bone angles (..., J-1, 3) and lengths (..., J-1) (inverse of `inverse_kinematics`); `rotation` (..., 3, 3) turns the whole body about the root."
@@ -453,7 +461,8 @@ class PoseGenerator:
                              self.sequence_length, self.tilt_deg, self.depth_mm, self.screen_margin, self.fps,
                              self.template_names, self.name)
 
-    def sample(self, n_sequences: int, generator: torch.Generator = None, chunk: int = 8192, angles: bool = True) -> dict:
+    def sample(self, n_sequences: int, generator: torch.Generator = None, chunk: int = 8192, angles: bool = True,
+               compile: bool = False) -> dict:
         "Raw tensors of `n_sequences` sequences: angles (S,T,B,3) (unless `angles=False`), pose3d (S,T,J,3) mm camera coords, pose2d, camera, labels."
         g, dev = generator, self.device
         S, T, n = int(n_sequences), self.sequence_length, self.frames_per_key
@@ -486,10 +495,11 @@ class PoseGenerator:
         cs = max(1, int(chunk) // T)
         for s0 in range(0, S, cs):                                                      # a loop over chunks, not samples
             s1 = min(S, s0 + cs)
+            fk = _compiled_fk() if compile and s1 - s0 == cs else _fk_soa                 # compiled: one shape, one compilation
             ang = interpolate_keyframes(keys[s0:s1], n, T)                              # (s, T, B, 3)
             if want_angles: angles[s0:s1] = ang
             a = ang.index_select(2, o).permute(3, 2, 0, 1).reshape(3, B, -1)            # (3, B, s*T) level order
-            X = _fk_soa(a, per_seq(lengths, s0, s1), per_seq(R, s0, s1), per_seq(root, s0, s1), P)   # (J, 3, s*T)
+            X = fk(a, per_seq(lengths, s0, s1), per_seq(R, s0, s1), per_seq(root, s0, s1), P)        # (J, 3, s*T)
             uv = X[:, :2] / X[:, 2:3].clamp_min(1e-6) * per_seq(K6[:, 0:2], s0, s1) + per_seq(K6[:, 2:4], s0, s1)
             pose3d[s0:s1].copy_(X.permute(2, 0, 1).view(s1 - s0, T, J, 3))
             pose2d[s0:s1].copy_(uv.permute(2, 0, 1).view(s1 - s0, T, J, 2))
@@ -527,10 +537,10 @@ class PoseGenerator:
             yield dict(x=normalize_screen(x2, cam[:, 4], cam[:, 5]), y=root_centre(x3) / 1000, pose3d=x3, pose2d=x2, camera=cam)
 
     def source(self, batch_size: int, steps_per_epoch: int, seed: int = 0, device=None, pool_batches: int = 16,
-               prefetch: bool = True, extras: bool = False) -> 'GeneratedSource':
+               prefetch: bool = True, extras: bool = False, compile: bool = False) -> 'GeneratedSource':
         "Training pairs generated on the fly (see `GeneratedSource`): `batch(epoch, step)` depends only on (seed, epoch, step)."
         return GeneratedSource(self if device is None else self.to(device), batch_size, steps_per_epoch, seed, pool_batches,
-                               prefetch, extras)
+                               prefetch, extras, compile)
 
     @classmethod
     def from_poseset(cls, seeds, margin: float = 0., up=(0., -1., 0.), cameras=None, **kwargs) -> 'PoseGenerator':
@@ -557,12 +567,13 @@ def _mix_seed(*ints) -> int:
 class GeneratedSource:
     "Generated training pairs, epoch by epoch: `batch(epoch, step)` is a pure function of (seed, epoch, step); `epoch(e)` prefetches."
     def __init__(self, generator: PoseGenerator, batch_size: int, steps_per_epoch: int, seed: int = 0, pool_batches: int = 16,
-                 prefetch: bool = True, extras: bool = False):
+                 prefetch: bool = True, extras: bool = False, compile: bool = False):
         if batch_size < 1 or steps_per_epoch < 1 or pool_batches < 1:
             raise ValueError(f"GeneratedSource: batch_size, steps_per_epoch and pool_batches must be >= 1, "
                              f"got {batch_size}, {steps_per_epoch}, {pool_batches}")
         self.generator, self.batch_size, self.steps_per_epoch = generator, int(batch_size), int(steps_per_epoch)
         self.seed, self.pool_batches, self.prefetch, self.extras = int(seed), int(pool_batches), bool(prefetch), bool(extras)
+        self.compile = bool(compile)   # torch.compile the FK of full chunks (pays for long runs; the first pool compiles)
         self.wait_s, self._cache, self._futs, self._ex, self._lock = 0., {}, {}, None, threading.Lock()
 
     @property
@@ -576,7 +587,7 @@ class GeneratedSource:
         g = torch.Generator(device=gen.device).manual_seed(_mix_seed(self.seed, epoch, block))
         T, J = gen.sequence_length, gen.ranges.skeleton.num_joints
         S = -(-n // T)
-        d = gen.sample(S, g, angles=False)
+        d = gen.sample(S, g, angles=False, compile=self.compile)
         idx = torch.randperm(S * T, generator=g, device=gen.device)[:n]
         x3, x2 = d['pose3d'].reshape(-1, J, 3)[idx], d['pose2d'].reshape(-1, J, 2)[idx]
         cam = d['camera'][idx // T]

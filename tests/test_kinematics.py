@@ -188,7 +188,8 @@ def test_planned_fk_matches_joint_by_joint_and_fuses_rotation():
         forward_kinematics_angles(th, ln, rotation=torch.eye(4))
 
 
-def test_sample_chunking_does_not_change_output(generator):
+def test_sample_chunking_does_not_change_output(generator, monkeypatch):
+    import posebench.kinematics as K
     gen, _ = generator
     a = gen.sample(30, torch.Generator().manual_seed(4), chunk=64)
     b = gen.sample(30, torch.Generator().manual_seed(4), chunk=100_000)
@@ -196,6 +197,9 @@ def test_sample_chunking_does_not_change_output(generator):
     for k in ('angles', 'pose3d', 'pose2d', 'root', 'rotation'):
         assert torch.equal(a[k], b[k]), k
     assert 'angles' not in c and torch.equal(c['pose2d'], a['pose2d'])
+    monkeypatch.setitem(K._COMPILED, 'fk', K._fk_soa)          # the compile=True plumbing, without the slow compilation
+    d = gen.sample(30, torch.Generator().manual_seed(4), chunk=64, compile=True)
+    assert torch.equal(d['pose3d'], a['pose3d'])
 
 
 def test_generated_source_deterministic_resumable(generator):
