@@ -492,13 +492,20 @@ class PoseGenerator:
         want_angles, angles = angles, torch.empty(S, T, B, 3, device=dev) if angles else None
         pose3d, pose2d = torch.empty(S, T, J, 3, device=dev), torch.empty(S, T, J, 2, device=dev)
         per_seq = lambda v, s0, s1: v[s0:s1, ..., None].expand(*v[s0:s1].shape, T).movedim(0, -2).reshape(*v.shape[1:], -1)
+        # eq. 7 straight into the FK's layout: key angles (3, B, S, K) in level order, frame t between keys k(t), k(t)+1
+        kl = keys.index_select(2, o).permute(3, 2, 0, 1)                                # (3, B, S, K)
+        k0, dk = kl.contiguous(), (kl[..., 1:] - kl[..., :-1]).contiguous()
+        t = torch.arange(T, device=dev)
+        kt = (t // n).clamp_max(K - 2)
+        ft = ((t - kt * n).float() / n)
+        inv_o = torch.argsort(o)
         cs = max(1, int(chunk) // T)
         for s0 in range(0, S, cs):                                                      # a loop over chunks, not samples
             s1 = min(S, s0 + cs)
             fk = _compiled_fk() if compile and s1 - s0 == cs else _fk_soa                 # compiled: one shape, one compilation
-            ang = interpolate_keyframes(keys[s0:s1], n, T)                              # (s, T, B, 3)
-            if want_angles: angles[s0:s1] = ang
-            a = ang.index_select(2, o).permute(3, 2, 0, 1).reshape(3, B, -1)            # (3, B, s*T) level order
+            a = torch.addcmul(k0[:, :, s0:s1].index_select(-1, kt), dk[:, :, s0:s1].index_select(-1, kt), ft)   # (3, B, s, T)
+            if want_angles: angles[s0:s1] = a.index_select(1, inv_o).permute(2, 3, 1, 0)  # interpolate_keyframes, to rounding
+            a = a.view(3, B, -1)                                                        # (3, B, s*T) level order
             X = fk(a, per_seq(lengths, s0, s1), per_seq(R, s0, s1), per_seq(root, s0, s1), P)        # (J, 3, s*T)
             uv = X[:, :2] / X[:, 2:3].clamp_min(1e-6) * per_seq(K6[:, 0:2], s0, s1) + per_seq(K6[:, 2:4], s0, s1)
             pose3d[s0:s1].copy_(X.permute(2, 0, 1).view(s1 - s0, T, J, 3))
