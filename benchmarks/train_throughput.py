@@ -98,24 +98,24 @@ class PoseAugStyleSet(torch.utils.data.Dataset):
 
 
 class FastDropout(nn.Module):
-    """Dropout whose mask costs one random 64-bit word per 64 units (p = k/2^m, here 1/2 or 1/4): bits of `torch.randint`
-    words, unpacked with shifts. Same distribution as `nn.Dropout` (each unit kept with probability 1 - p, kept units
-    scaled by 1/(1-p)), other random numbers. Other p fall back to `nn.functional.dropout`."""
+    """Dropout whose mask costs one random byte per 8 units (p = 1/2 or 1/4): bits of `torch.randint` bytes unpacked
+    with shifts (keep iff any of k bits is 1: P(keep) = 1 - 2^-k). Same distribution as `nn.Dropout` (each unit kept
+    with probability 1 - p, kept units scaled by 1/(1-p)), other random numbers; the CPU's per-element Bernoulli draw
+    is what makes `nn.Dropout` expensive. Other p, or widths not divisible by 8, fall back to `nn.functional.dropout`."""
     def __init__(self, p: float = 0.5):
         super().__init__()
         self.p = float(p)
-        self.k = {0.5: 1, 0.25: 2}.get(self.p)            # bits OR-ed per unit: keep iff any of k bits is 1 -> P(keep) = 1 - 2^-k
-        self.register_buffer('shifts', torch.arange(64, dtype=torch.int64), persistent=False)
+        self.k = {0.5: 1, 0.25: 2}.get(self.p)
+        self.register_buffer('shifts', torch.arange(8, dtype=torch.uint8), persistent=False)
 
     def forward(self, x):
         if not self.training or self.p == 0: return x
-        if self.k is None or x.dim() != 2 or x.shape[1] % 64: return Fn.dropout(x, self.p, True)
+        if self.k is None or x.dim() != 2 or x.shape[1] % 8: return Fn.dropout(x, self.p, True)
         B, W = x.shape
-        words = torch.randint(-2 ** 63, 2 ** 63 - 1, (self.k, B, W // 64), dtype=torch.int64, device=x.device)
-        keep = (words[..., None] >> self.shifts) & 1                       # (k, B, W/64, 64)
-        if self.k == 2: keep = keep[0] | keep[1]
-        else: keep = keep[0]
-        return x * (keep.view(B, W).to(x.dtype) * (1 / (1 - self.p)))
+        b = torch.randint(0, 256, (self.k, B, W // 8), dtype=torch.uint8, device=x.device)
+        keep = (b[..., None] >> self.shifts) & 1                            # (k, B, W/8, 8) bits
+        keep = keep[0] if self.k == 1 else keep[0] | keep[1]
+        return x * keep.view(B, W) * (1 / (1 - self.p))
 
 
 def swap_dropout(net):
