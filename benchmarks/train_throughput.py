@@ -192,6 +192,8 @@ def compare(device, batch=1024, steps=10, rounds=5, n=None, variants=None, compi
     if bf16_ok:
         bf = fresh(fused=True)
         runs['+ fused Adam + bf16 autocast'] = lambda: plain_loop(bf, amp=True)
+        fb = fresh(fast_dropout=True, fused=True)
+        runs['+ fused Adam + cheap dropout mask + bf16 autocast'] = lambda: plain_loop(fb, amp=True)
     if compile_variants:
         for name, amp in (('torch.compile(model) + fused Adam', False), ('torch.compile(model) + fused Adam + bf16', True)):
             if amp and not bf16_ok: continue
