@@ -203,7 +203,12 @@ def _fk_soa(a, l, rotation=None, root=None, plan: _FKPlan = None):
     return torch.cat(outs, 0).index_select(0, P.joint_index.to(dev))
 
 # %% ../nbs/09_kinematics.ipynb #d56748da
-_COMPILED = {}
+_COMPILED, _POOLS = {}, {}
+
+def _chunk_pool(n: int) -> ThreadPoolExecutor:
+    "A persistent pool of `n` threads with one intra-op thread each: the generator's chunks run side by side, no OpenMP barriers."
+    if n not in _POOLS: _POOLS[n] = ThreadPoolExecutor(n, thread_name_prefix='posegu-chunk', initializer=torch.set_num_threads, initargs=(1,))
+    return _POOLS[n]
 
 def _compiled_fk():
     "`torch.compile` of `_fk_soa` (made once per process; `PoseGenerator.sample(compile=True)` uses it on full chunks)."
@@ -462,7 +467,7 @@ class PoseGenerator:
                              self.template_names, self.name)
 
     def sample(self, n_sequences: int, generator: torch.Generator = None, chunk: int = 8192, angles: bool = True,
-               compile: bool = False) -> dict:
+               compile: bool = False, threads: int = None) -> dict:
         "Raw tensors of `n_sequences` sequences: angles (S,T,B,3) (unless `angles=False`), pose3d (S,T,J,3) mm camera coords, pose2d, camera, labels."
         g, dev = generator, self.device
         S, T, n = int(n_sequences), self.sequence_length, self.frames_per_key
@@ -500,7 +505,8 @@ class PoseGenerator:
         ft = ((t - kt * n).float() / n)
         inv_o = torch.argsort(o)
         cs = max(1, int(chunk) // T)
-        for s0 in range(0, S, cs):                                                      # a loop over chunks, not samples
+
+        def run(s0):                                                                    # one chunk of sequences
             s1 = min(S, s0 + cs)
             fk = _compiled_fk() if compile and s1 - s0 == cs else _fk_soa                 # compiled: one shape, one compilation
             a = torch.addcmul(k0[:, :, s0:s1].index_select(-1, kt), dk[:, :, s0:s1].index_select(-1, kt), ft)   # (3, B, s, T)
@@ -510,6 +516,13 @@ class PoseGenerator:
             uv = X[:, :2] / X[:, 2:3].clamp_min(1e-6) * per_seq(K6[:, 0:2], s0, s1) + per_seq(K6[:, 2:4], s0, s1)
             pose3d[s0:s1].copy_(X.permute(2, 0, 1).view(s1 - s0, T, J, 3))
             pose2d[s0:s1].copy_(uv.permute(2, 0, 1).view(s1 - s0, T, J, 2))
+
+        starts = list(range(0, S, cs))                                                  # a loop over chunks, not samples
+        workers = min(len(starts), torch.get_num_threads() if threads is None else int(threads)) if dev.type == 'cpu' else 1
+        if compile and starts: run(starts.pop(0))                                       # compile once, in this thread
+        if workers > 1: list(_chunk_pool(workers).map(run, starts))                     # chunks side by side, 1 thread each
+        else:
+            for s0 in starts: run(s0)
         out = dict(angles=angles, pose3d=pose3d, pose2d=pose2d, camera=K6, action=action, template=template, rotation=R, root=root)
         if not want_angles: del out['angles']
         return out
@@ -594,7 +607,7 @@ class GeneratedSource:
         g = torch.Generator(device=gen.device).manual_seed(_mix_seed(self.seed, epoch, block))
         T, J = gen.sequence_length, gen.ranges.skeleton.num_joints
         S = -(-n // T)
-        d = gen.sample(S, g, angles=False, compile=self.compile)
+        d = gen.sample(S, g, angles=False, compile=self.compile, threads=1)
         idx = torch.randperm(S * T, generator=g, device=gen.device)[:n]
         x3, x2 = d['pose3d'].reshape(-1, J, 3)[idx], d['pose2d'].reshape(-1, J, 2)[idx]
         cam = d['camera'][idx // T]
@@ -621,7 +634,8 @@ class GeneratedSource:
 
     def _submit(self, epoch, block):
         "Start generating pool `block` of `epoch` on the background thread (no-op when done or under way)."
-        if self._ex is None: self._ex = ThreadPoolExecutor(1, thread_name_prefix='posegu-source')
+        if self._ex is None:   # one generating thread, one intra-op thread: the trainer keeps its cores
+            self._ex = ThreadPoolExecutor(1, thread_name_prefix='posegu-source', initializer=torch.set_num_threads, initargs=(1,))
         with self._lock:
             if (epoch, block) not in self._futs and (epoch, block) not in self._cache:
                 self._futs[(epoch, block)] = self._ex.submit(self._pool_cached, epoch, block)
