@@ -466,7 +466,7 @@ class PoseGenerator:
                              self.sequence_length, self.tilt_deg, self.depth_mm, self.screen_margin, self.fps,
                              self.template_names, self.name)
 
-    def sample(self, n_sequences: int, generator: torch.Generator = None, chunk: int = 8192, angles: bool = True,
+    def sample(self, n_sequences: int, generator: torch.Generator = None, chunk: int = None, angles: bool = True,
                compile: bool = False, threads: int = None) -> dict:
         "Raw tensors of `n_sequences` sequences: angles (S,T,B,3) (unless `angles=False`), pose3d (S,T,J,3) mm camera coords, pose2d, camera, labels."
         g, dev = generator, self.device
@@ -504,6 +504,7 @@ class PoseGenerator:
         kt = (t // n).clamp_max(K - 2)
         ft = ((t - kt * n).float() / n)
         inv_o = torch.argsort(o)
+        chunk = chunk or (8192 if dev.type == 'cpu' else 1 << 21)                      # poses: cache-sized on a CPU, big on a GPU
         cs = max(1, int(chunk) // T)
 
         def run(s0):                                                                    # one chunk of sequences
