@@ -3,15 +3,18 @@
     python benchmarks/train_throughput.py                   # all estimators, batch 1024, current device
     python benchmarks/train_throughput.py --steps 200 --amp # more steps, bf16 autocast
     python benchmarks/train_throughput.py --profile         # also profile SimpleBaseline steps (torch.profiler)
+    python benchmarks/train_throughput.py --compare         # SimpleBaseline: posebench loop vs a DataLoader loop vs
+                                                            # faster variants, interleaved (see `compare`)
 
 For each model it runs `Trainer.fit` (the real loop: DeviceSampler index gathers, MSE step, Adam, grad clipping,
 per-epoch bookkeeping) over `steps` batches of random inputs after a warm-up fit, and reports samples/s.
 The time of one epoch over 1.5 M samples (Human3.6M's training set) is *extrapolated* from the timed steps:
 1.5e6 / samples_per_s (not a measured 1.5 M-sample epoch). `--full-epoch` measures it for real instead.
 """
-import argparse, time
+import argparse, json, statistics, time
 import torch
 from torch import nn
+import torch.nn.functional as Fn
 from posebench.models import MODELS, get_model
 from posebench.train import TrainConfig, Trainer, resolve_device
 
@@ -80,6 +83,175 @@ def profile_step(device, batch, steps=5):
     print(prof.key_averages().table(sort_by=sort, row_limit=8))
 
 
+def cpu_has_bf16() -> bool:
+    "Does this CPU have native bf16 arithmetic (AVX512-BF16 or AMX)?"
+    try: flags = open('/proc/cpuinfo').read()
+    except OSError: return False
+    return 'avx512_bf16' in flags or 'amx_bf16' in flags
+
+
+class PoseAugStyleSet(torch.utils.data.Dataset):
+    "The pattern of the field's public code (PoseAug's `PoseDataSet`): one sample per `__getitem__`, collated by the DataLoader."
+    def __init__(self, x, y): self.x, self.y = x, y
+    def __len__(self): return len(self.x)
+    def __getitem__(self, i): return self.x[i], self.y[i]
+
+
+class FastDropout(nn.Module):
+    """Dropout whose mask costs one random byte per 8 units (p = 1/2 or 1/4): bits of `torch.randint` bytes unpacked
+    with shifts (keep iff any of k bits is 1: P(keep) = 1 - 2^-k). Same distribution as `nn.Dropout` (each unit kept
+    with probability 1 - p, kept units scaled by 1/(1-p)), other random numbers; the CPU's per-element Bernoulli draw
+    is what makes `nn.Dropout` expensive. Other p, or widths not divisible by 8, fall back to `nn.functional.dropout`."""
+    def __init__(self, p: float = 0.5):
+        super().__init__()
+        self.p = float(p)
+        self.k = {0.5: 1, 0.25: 2}.get(self.p)
+        self.register_buffer('shifts', torch.arange(8, dtype=torch.uint8), persistent=False)
+
+    def forward(self, x):
+        if not self.training or self.p == 0: return x
+        if self.k is None or x.dim() != 2 or x.shape[1] % 8: return Fn.dropout(x, self.p, True)
+        B, W = x.shape
+        b = torch.randint(0, 256, (self.k, B, W // 8), dtype=torch.uint8, device=x.device)
+        keep = (b[..., None] >> self.shifts) & 1                            # (k, B, W/8, 8) bits
+        keep = keep[0] if self.k == 1 else keep[0] | keep[1]
+        return x * keep.view(B, W) * (1 / (1 - self.p))
+
+
+def swap_dropout(net):
+    "Replace every nn.Dropout of `net` by `FastDropout` (in place); returns `net`."
+    for name, m in net.named_children():
+        if isinstance(m, nn.Dropout): setattr(net, name, FastDropout(m.p))
+        else: swap_dropout(m)
+    return net
+
+
+def compare(device, batch=1024, steps=10, rounds=5, n=None, variants=None, compile_variants=True, json_path=None):
+    """SimpleBaseline training throughput, side by side and interleaved (round after round, medians):
+    posebench's `Trainer.fit` (resident tensors, DeviceSampler), a DataLoader loop (per-sample dataset, default collate,
+    per-batch `.to(device)`: the field's pattern), a plain resident loop (the eager limit), and faster variants:
+    Adam(fused=True), a cheaper dropout mask, bf16 autocast, `torch.compile` of the model (compile time separate)."""
+    torch.manual_seed(0)
+    n = n or batch * steps
+    J = 17
+    g = torch.Generator().manual_seed(0)
+    X, Y = torch.rand(n, J, 2, generator=g) * 2 - 1, torch.randn(n, J, 3, generator=g) * 0.2
+    Y[:, 0] = 0
+    Xd, Yd = X.to(device), Y.to(device)
+    init = get_model('simple_baseline').state_dict()
+    sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)
+    bf16_ok = device.type == 'cuda' or cpu_has_bf16()
+
+    def fresh(fast_dropout=False, fused=False, compiled=False):
+        net = get_model('simple_baseline')
+        net.load_state_dict(init)
+        if fast_dropout: swap_dropout(net)
+        net = net.to(device).train()
+        opt = torch.optim.Adam(net.parameters(), lr=1e-3, **({'fused': True} if fused else {}))
+        return net, opt, (torch.compile(net) if compiled else net)
+
+    def plain_loop(state, amp=False):
+        net, opt, fwd = state
+        perm = torch.randperm(n, device=device)
+        for s in range(n // batch):
+            idx = perm[s * batch:(s + 1) * batch]
+            xb, yb = Xd[idx], Yd[idx]
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                loss = (fwd(xb).float() - yb).pow(2).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            opt.step()
+        return float(loss.detach())
+
+    def dataloader_loop(state, loader):
+        net, opt, fwd = state
+        for xb, yb in loader:
+            xb, yb = xb.to(device), yb.to(device)
+            loss = Fn.mse_loss(fwd(xb), yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            opt.step()
+        return float(loss.detach())
+
+    loader = torch.utils.data.DataLoader(PoseAugStyleSet(X, Y), batch_size=batch, shuffle=True, num_workers=0, drop_last=True,
+                                         pin_memory=device.type == 'cuda')
+    runs, compile_s = {}, {}
+    tr = Trainer(TrainConfig(epochs=1, batch_size=batch, device=str(device), progress=False, drop_last=True, checkpoint=False),
+                 {'model': fresh()[0]})
+    runs['posebench Trainer.fit'] = lambda: (setattr(tr, 'epoch', 0), tr.fit({'x': Xd, 'y': Yd}, step_fn))
+    dl = fresh()
+    runs['DataLoader loop (PoseAug pattern)'] = lambda: dataloader_loop(dl, loader)
+    st = fresh()
+    runs['plain resident loop (eager limit)'] = lambda: plain_loop(st)
+    fu = fresh(fused=True)
+    runs['+ Adam(fused=True)'] = lambda: plain_loop(fu)
+    fd = fresh(fast_dropout=True, fused=True)
+    runs['+ fused Adam + cheap dropout mask'] = lambda: plain_loop(fd)
+    if bf16_ok:
+        bf = fresh(fused=True)
+        runs['+ fused Adam + bf16 autocast'] = lambda: plain_loop(bf, amp=True)
+        fb = fresh(fast_dropout=True, fused=True)
+        runs['+ fused Adam + cheap dropout mask + bf16 autocast'] = lambda: plain_loop(fb, amp=True)
+    if compile_variants:
+        for name, amp in (('torch.compile(model) + fused Adam', False), ('torch.compile(model) + fused Adam + bf16', True)):
+            if amp and not bf16_ok: continue
+            c = fresh(fused=True, compiled=True)
+            t = time.perf_counter()
+            plain_loop(c, amp); sync()                  # compiles forward and backward graphs
+            compile_s[name] = time.perf_counter() - t
+            runs[name] = (lambda c=c, amp=amp: plain_loop(c, amp))
+    if variants: runs = {k: v for k, v in runs.items() if any(s in k for s in variants)}
+    for f in runs.values(): f()                        # warm-up (allocator, oneDNN primitives)
+    sync()
+    times = {k: [] for k in runs}
+    for _ in range(rounds):
+        for k, f in runs.items():
+            t = time.perf_counter(); f(); sync(); times[k].append(time.perf_counter() - t)
+    steps_run = n // batch
+    rate = {k: steps_run * batch / statistics.median(v) for k, v in times.items()}
+    ref = rate.get('DataLoader loop (PoseAug pattern)')
+    name = torch.cuda.get_device_name(device) if device.type == 'cuda' else f"CPU, {torch.get_num_threads()} threads"
+    print(f"SimpleBaseline (width 1024, 2 blocks), batch {batch}, {steps_run} steps per run, {rounds} interleaved rounds; {name}")
+    print("\n| loop | samples/s (median) | x DataLoader loop |\n| --- | --- | --- |")
+    for k, r in rate.items(): print(f"| {k} | {r:,.0f} | {r / ref:.2f} |" if ref else f"| {k} | {r:,.0f} | - |")
+    for k, v in compile_s.items(): print(f"compile time ({k}): {v:.1f} s (first run, not in the rates)")
+    out = dict(device=name, batch=batch, steps=steps_run, rounds=rounds, samples_per_s=rate, compile_s=compile_s,
+               all_times_s=times)
+    out['exactness'] = exactness(device, init, X[:batch].to(device), Y[:batch].to(device), bf16_ok, compile_variants)
+    print('\nexactness vs eager float32 (same weights, same batch; dropout off):')
+    for k, v in out['exactness'].items(): print(f"  {k}: {v}")
+    if json_path:
+        with open(json_path, 'w') as f: json.dump(out, f, indent=1)
+    return out
+
+
+def exactness(device, init, xb, yb, bf16_ok, compiled):
+    "Max relative differences of output and gradients against eager float32, for the variants that change arithmetic."
+    def grads(fwd, net, amp=False):
+        net.zero_grad(set_to_none=True)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+            out = fwd(xb).float()
+        (out - yb).pow(2).mean().backward()
+        return out.detach(), torch.cat([p.grad.flatten() for p in net.parameters()])
+    def make():
+        net = get_model('simple_baseline', dropout=0.0)
+        net.load_state_dict(init)
+        return net.to(device).train()
+    net = make()
+    o0, g0 = grads(net, net)
+    rel = lambda a, b: float((a - b).norm() / b.norm())
+    res = {}
+    if bf16_ok:
+        net = make(); o, gr = grads(net, net, True)
+        res['bf16 autocast'] = {'output_rel': rel(o, o0), 'grad_rel': rel(gr, g0)}
+    if compiled:
+        net = make(); c = torch.compile(net); o, gr = grads(c, net)
+        res['torch.compile'] = {'output_rel': rel(o, o0), 'grad_rel': rel(gr, g0)}
+    return res
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--device', default='auto')
@@ -90,9 +262,19 @@ def main(argv=None):
     p.add_argument('--compile', action='store_true', help='torch.compile the model')
     p.add_argument('--full-epoch', action='store_true', help='time a real epoch of 1.5 M samples (GPU)')
     p.add_argument('--profile', action='store_true', help='profile SimpleBaseline steps with torch.profiler')
+    p.add_argument('--compare', action='store_true', help='SimpleBaseline: posebench loop vs DataLoader loop vs faster variants')
+    p.add_argument('--rounds', type=int, default=5, help='interleaved rounds of --compare')
+    p.add_argument('--variants', nargs='*', default=None, help='--compare: only runs whose name contains one of these')
+    p.add_argument('--no-compile', action='store_true', help='--compare: skip the torch.compile variants')
+    p.add_argument('--threads', type=int, default=None)
+    p.add_argument('--json', default=None)
     a = p.parse_args(argv)
+    if a.threads: torch.set_num_threads(a.threads)
     device = resolve_device(a.device)
     steps = a.steps or (300 if device.type == 'cuda' else 10)
+    if a.compare:
+        return compare(device, a.batch_size, steps, a.rounds, variants=a.variants, compile_variants=not a.no_compile,
+                       json_path=a.json)
     name = torch.cuda.get_device_name(device) if device.type == 'cuda' else f"CPU, {torch.get_num_threads()} threads"
     print(f"device {device} ({name}), torch {torch.__version__}, batch {a.batch_size}, amp {a.amp}, compile {a.compile}")
     rows = []

@@ -4,7 +4,8 @@
 
 # %% ../nbs/09_kinematics.ipynb #bfe0fee8
 from __future__ import annotations
-import json, math
+import json, math, threading, time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -16,7 +17,7 @@ from .geometry import (as_tensor, euler_to_matrix, axis_angle_to_matrix, axis_ro
 # %% auto #0
 __all__ = ['ORIENTATION_JOINT', 'BoneFrames', 'bone_frames', 'inverse_kinematics', 'forward_kinematics_angles',
            'canonical_heading', 'AngleRanges', 'bone_templates', 'interpolate_keyframes', 'PoseGenerator',
-           'select_seeds', 'plausibility']
+           'select_seeds', 'GeneratedSource', 'plausibility']
 
 # %% ../nbs/09_kinematics.ipynb #a4663098
 _AXES = {'x': (1., 0., 0.), 'y': (0., 1., 0.), 'z': (0., 0., 1.),
@@ -121,27 +122,124 @@ def inverse_kinematics(pose, skel: Skeleton = H36M17, fallback_weight: float = 1
                                       dtype=x.dtype, device=x.device)  # leaves: twist 0
     return lengths.to(dtype), angles.to(dtype)
 
-def forward_kinematics_angles(angles, lengths, root=None, skel: Skeleton = H36M17):
-    "Joints (..., J, 3) from bone angles (..., J-1, 3) and lengths (..., J-1) (inverse of `inverse_kinematics`)."
-    angles, lengths = as_tensor(angles), as_tensor(lengths)
+# %% ../nbs/09_kinematics.ipynb #0ff04b76
+@dataclass(frozen=True, eq=False)
+class _FKPlan:
+    "Per-level index plan of `forward_kinematics_angles` (built once per skeleton by `_fk_plan`)."
+    order: torch.Tensor      # (B,) bones in level order (orientation bone first; within a level: inner bones, then leaves)
+    levels: tuple            # per level: (start, end, n_inner, parent rows (nb,) in the previous level, column gather (nb*3,))
+    inv: torch.Tensor        # (B, 3) in level order: (T C)[:, m] = sgn[m] * T[:, inv[m]]
+    sgn: torch.Tensor        # (B, 3, 1, 1) float signs of the columns of C
+    joint_index: torch.Tensor  # (J,) position of every joint in the level-ordered output
+
+_FK_PLANS = {}
+
+def _fk_plan(skel: Skeleton = H36M17) -> _FKPlan:
+    "The cached `_FKPlan` of `skel`: bones by tree level, the signed permutations of the rest rotations as gathers."
+    key = (skel.name, tuple(skel.parents))
+    if key in _FK_PLANS: return _FK_PLANS[key]
+    F = bone_frames(skel)
+    B, pj = skel.num_bones, np.asarray(skel.parents)
+    depth = np.zeros(B, int)
+    for k in range(B): depth[k] = 1 if pj[k + 1] == 0 else depth[pj[k + 1] - 1] + 1   # parents come before children
+    order = sorted(range(B), key=lambda k: (depth[k], k != F.orient, bool(F.leaf[k]), k))
+    pos = {k: i for i, k in enumerate(order)}
+    perm = F.C.abs().argmax(-1)                                           # C[b, i, perm[b, i]] = ±1
+    if not torch.equal(F.C.abs(), torch.nn.functional.one_hot(perm, 3).to(F.C)):
+        raise ValueError(f"kinematics: rest rotations of {skel.name!r} are not signed permutations")
+    sign = F.C.gather(-1, perm[..., None])[..., 0]
+    inv = torch.empty_like(perm).scatter_(1, perm, torch.arange(3).expand(B, 3))   # inv[b, m] = i with perm[b, i] = m
+    sgn = sign.gather(1, inv)
+    levels, start = [], 0
+    for d in range(1, depth.max() + 1):
+        bones = [k for k in order if depth[k] == d]
+        s, e = pos[bones[0]], pos[bones[-1]] + 1
+        ni = int(sum(not F.leaf[k] for k in bones))
+        if d == 1:   # the orientation bone's frame is the root frame; the other root children hang off it
+            par, cols = None, inv[bones[1:]].reshape(-1)
+        else:
+            par = torch.tensor([pos[pj[k + 1] - 1] - start for k in bones])
+            cols = (par[:, None] * 3 + inv[bones]).reshape(-1)
+        levels.append((s, e, ni, par, cols))
+        start = s
+    plan = _FKPlan(torch.tensor(order), tuple(levels), inv[order], sgn[order][:, :, None, None].float(),
+                   torch.tensor(np.argsort([0] + [k + 1 for k in order])))
+    _FK_PLANS[key] = plan
+    return plan
+
+# %% ../nbs/09_kinematics.ipynb #f17a2ea3
+def _fk_soa(a, l, rotation=None, root=None, plan: _FKPlan = None):
+    "FK in structure-of-arrays layout: angles a (3, B, N), lengths l (B, N), both in level order; rotation (3, 3, N); root (3, N) -> joints (J, 3, N)."
+    P, dev, dt = plan, a.device, a.dtype
+    B, N = a.shape[1], a.shape[2]
+    s, c = torch.sin(a), torch.cos(a)
+    sa, sb, sg = s.unbind(0)
+    ca, cb, cg = c.unbind(0)
+    sbsa, sbca = sb * sa, sb * ca
+    E = torch.stack([cg * cb, cg * sbsa - sg * ca, cg * sbca + sg * sa,          # E[b, m, j] = Rz Ry Rx, rows signed by C's
+                     sg * cb, sg * sbsa + cg * ca, sg * sbca - cg * sa,          # column signs: T_p C_b E_b = sum_m T_p[:, inv m] E[m]
+                     -sb, cb * sa, cb * ca], 1).view(B, 3, 3, N) * P.sgn.to(device=dev, dtype=dt)
+    col = lambda Q, Eb, j: Q[:, 0] * Eb[:, 0, j, None] + Q[:, 1] * Eb[:, 1, j, None] + Q[:, 2] * Eb[:, 2, j, None]  # column j
+    pp = torch.zeros(1, 3, N, dtype=dt, device=dev) if root is None else root[None]
+    outs, Tt = [pp], None                     # Tt[b, j, row, n] = T_b[row, j]: the frames (as columns) of the previous level
+    for d, (s_, e_, ni, par, cols) in enumerate(P.levels):
+        Eb = E[s_:e_]
+        if d == 0:                            # the orientation bone: T_o = Rg C_o E_o; its siblings: T_o C_k E_k
+            Rt = (torch.eye(3, dtype=dt, device=dev)[:, :, None].expand(3, 3, N) if rotation is None
+                  else rotation.transpose(0, 1))
+            Q = Rt.index_select(0, P.inv[0].to(dev))[None]                       # (1, m, row, N)
+            To = torch.stack([col(Q, Eb[:1], j) for j in range(3)], 1)         # (1, j, row, N)
+            Q = To[0].index_select(0, cols.to(dev)).view(-1, 3, 3, N)           # (nb-1, m, row, N): columns of T_o C_k
+            C0 = torch.cat([To[:, 0], col(Q, Eb[1:], 0)], 0)
+            Tt = torch.cat([To, torch.stack([C0[1:ni], col(Q[:ni - 1], Eb[1:ni], 1), col(Q[:ni - 1], Eb[1:ni], 2)], 1)], 0)
+            pq = pp
+        else:
+            Q = Tt.reshape(-1, 3, N).index_select(0, cols.to(dev)).view(e_ - s_, 3, 3, N)   # parent columns, permuted by C
+            C0 = col(Q, Eb, 0)
+            Tt = torch.stack([C0[:ni], col(Q[:ni], Eb[:ni], 1), col(Q[:ni], Eb[:ni], 2)], 1) if ni else None
+            pq = pp.index_select(0, par.to(dev))
+        pp = torch.addcmul(pq, C0, l[s_:e_, None])                               # joint = parent joint + l_b T_b e_x
+        outs.append(pp)
+    return torch.cat(outs, 0).index_select(0, P.joint_index.to(dev))
+
+# %% ../nbs/09_kinematics.ipynb #d56748da
+_COMPILED, _POOLS = {}, {}
+
+def _chunk_pool(n: int) -> ThreadPoolExecutor:
+    "A persistent pool of `n` threads with one intra-op thread each: the generator's chunks run side by side, no OpenMP barriers."
+    if n not in _POOLS: _POOLS[n] = ThreadPoolExecutor(n, thread_name_prefix='posegu-chunk', initializer=torch.set_num_threads, initargs=(1,))
+    return _POOLS[n]
+
+def _compiled_fk():
+    "`torch.compile` of `_fk_soa` (made once per process; `PoseGenerator.sample(compile=True)` uses it on full chunks)."
+    if 'fk' not in _COMPILED: _COMPILED['fk'] = torch.compile(_fk_soa, dynamic=False)
+    return _COMPILED['fk']
+
+# %% ../nbs/09_kinematics.ipynb #a4c6cab0
+def forward_kinematics_angles(angles, lengths, root=None, skel: Skeleton = H36M17, rotation=None):
+    "Joints (..., J, 3) from bone angles (..., J-1, 3) and lengths (..., J-1) (inverse of `inverse_kinematics`); `rotation` (..., 3, 3) turns the whole body about the root."
+    f64 = lambda t: torch.is_tensor(t) and t.dtype == torch.float64
+    dtype = torch.float64 if f64(angles) else torch.float32                      # float32 unless given float64
+    angles, lengths = as_tensor(angles, dtype), as_tensor(lengths, dtype, angles.device)
     B = skel.num_bones
     if angles.shape[-2:] != (B, 3): raise ValueError(f"forward_kinematics_angles: angles must be (..., {B}, 3), got {tuple(angles.shape)}")
     if lengths.shape[-1:] != (B,): raise ValueError(f"forward_kinematics_angles: lengths must be (..., {B}), got {tuple(lengths.shape)}")
     if not torch.isfinite(angles).all(): raise ValueError("forward_kinematics_angles: angles contain NaN/inf")
-    F = bone_frames(skel)
-    C = F.C.to(angles)
-    local = C @ euler_to_matrix(angles)                                  # (..., B, 3, 3)
-    root_rot = local[..., F.orient, :, :]
-    eye = torch.eye(3, dtype=angles.dtype, device=angles.device)
-    local = torch.cat([eye.expand_as(local[..., :1, :, :]), local], -3)
-    local = torch.cat([local[..., :F.orient + 1, :, :], eye.expand_as(local[..., :1, :, :]), local[..., F.orient + 2:, :, :]], -3)
-    batch = torch.broadcast_shapes(angles.shape[:-2], lengths.shape[:-1])
-    offsets = torch.zeros(*batch, B + 1, 3, dtype=angles.dtype, device=angles.device)
-    offsets[..., 1:, 0] = lengths
-    pos, _ = forward_kinematics(local.expand(*batch, B + 1, 3, 3), offsets, list(skel.parents),
-                                root_pos=None if root is None else as_tensor(root).to(angles), root_rot=root_rot.expand(*batch, 3, 3),
-                                own_rotation=True)
-    return pos
+    root = None if root is None else as_tensor(root, dtype, angles.device)
+    rotation = None if rotation is None else as_tensor(rotation, dtype, angles.device)
+    if rotation is not None and rotation.shape[-2:] != (3, 3):
+        raise ValueError(f"forward_kinematics_angles: rotation must be (..., 3, 3), got {tuple(rotation.shape)}")
+    batch = torch.broadcast_shapes(angles.shape[:-2], lengths.shape[:-1], () if root is None else root.shape[:-1],
+                                   () if rotation is None else rotation.shape[:-2])
+    N = math.prod(batch)
+    P = _fk_plan(skel)
+    o = P.order.to(angles.device)
+    a = angles.expand(*batch, B, 3).reshape(N, B, 3).index_select(1, o).permute(2, 1, 0).contiguous()   # (3, B, N) level order
+    l = lengths.expand(*batch, B).reshape(N, B).index_select(1, o).T.contiguous()
+    root = None if root is None else root.expand(*batch, 3).reshape(N, 3).T.contiguous()
+    rotation = None if rotation is None else rotation.expand(*batch, 3, 3).reshape(N, 3, 3).permute(1, 2, 0).contiguous()
+    X = _fk_soa(a, l, rotation, root, P)                                               # (J, 3, N)
+    return X.permute(2, 0, 1).reshape(*batch, skel.num_joints, 3)
 
 # %% ../nbs/09_kinematics.ipynb #25fff5ea
 def canonical_heading(pose, skel: Skeleton = H36M17, up=(0., -1., 0.)):
@@ -368,33 +466,67 @@ class PoseGenerator:
                              self.sequence_length, self.tilt_deg, self.depth_mm, self.screen_margin, self.fps,
                              self.template_names, self.name)
 
-    def sample(self, n_sequences: int, generator: torch.Generator = None) -> dict:
-        "Raw tensors of `n_sequences` sequences: angles (S,T,B,3), pose3d (S,T,J,3) mm camera coords, pose2d, camera, labels."
+    def sample(self, n_sequences: int, generator: torch.Generator = None, chunk: int = None, angles: bool = True,
+               compile: bool = False, threads: int = None) -> dict:
+        "Raw tensors of `n_sequences` sequences: angles (S,T,B,3) (unless `angles=False`), pose3d (S,T,J,3) mm camera coords, pose2d, camera, labels."
         g, dev = generator, self.device
         S, T, n = int(n_sequences), self.sequence_length, self.frames_per_key
         K = -(-(T - 1) // n) + 1 if T > 1 else 2
         A = len(self.ranges.actions)
+        skel = self.ranges.skeleton
+        B, J = skel.num_bones, skel.num_joints
         rnd = lambda *shape: torch.rand(*shape, generator=g, device=dev)
+        # every random number is drawn first (per sequence, small), in a fixed order: the output does not depend on `chunk`
         action = (rnd(S) * A).long().clamp_max(A - 1)
         template = (rnd(S) * len(self.bone_templates)).long().clamp_max(len(self.bone_templates) - 1)
         cam = (rnd(S) * len(self.cameras)).long().clamp_max(len(self.cameras) - 1)
         keys = self.ranges.sample(action[:, None].expand(S, K), generator=g)             # (S, K, B, 3)
-        angles = interpolate_keyframes(keys, n, T)                                       # (S, T, B, 3)
-        lengths = self.bone_templates[template][:, None].expand(S, T, -1)
-        x = forward_kinematics_angles(angles, lengths, skel=self.ranges.skeleton)        # (S, T, J, 3), canonical, root at 0
         # whole-body rotation: heading about the vertical (0, -1, 0), then a small tilt about the camera x axis
         heading = rnd(S) * 2 * math.pi
         tilt = (rnd(S) * 2 - 1) * math.radians(self.tilt_deg)
         R = axis_rotation(tilt, 'x').to(dev) @ axis_rotation(heading, 'y').to(dev)                        # (S, 3, 3)
-        x = x @ R[:, None].transpose(-1, -2)
         K6 = self.cameras[cam]                                                          # (S, 6)
         depth = self.depth_mm[0] + rnd(S) * (self.depth_mm[1] - self.depth_mm[0])
         m = 0.5 - self.screen_margin
         uv = K6[:, 4:6] * (0.5 + (rnd(S, 2) * 2 - 1) * m)                               # root pixel
         root = torch.cat([(uv - K6[:, 2:4]) / K6[:, 0:2] * depth[:, None], depth[:, None]], -1)
-        x = x + root[:, None, None, :]
-        x2d = project(x, K6[:, None, :4])
-        return dict(angles=angles, pose3d=x, pose2d=x2d, camera=K6, action=action, template=template, rotation=R, root=root)
+        # per chunk of sequences: eq. 7 interpolation, FK with the rotation and root fused, projection
+        P = _fk_plan(skel)
+        o = P.order.to(dev)
+        lengths = self.bone_templates[template].index_select(1, o)                      # (S, B) level order
+        want_angles, angles = angles, torch.empty(S, T, B, 3, device=dev) if angles else None
+        pose3d, pose2d = torch.empty(S, T, J, 3, device=dev), torch.empty(S, T, J, 2, device=dev)
+        per_seq = lambda v, s0, s1: v[s0:s1, ..., None].expand(*v[s0:s1].shape, T).movedim(0, -2).reshape(*v.shape[1:], -1)
+        # eq. 7 straight into the FK's layout: key angles (3, B, S, K) in level order, frame t between keys k(t), k(t)+1
+        kl = keys.index_select(2, o).permute(3, 2, 0, 1)                                # (3, B, S, K)
+        k0, dk = kl.contiguous(), (kl[..., 1:] - kl[..., :-1]).contiguous()
+        t = torch.arange(T, device=dev)
+        kt = (t // n).clamp_max(K - 2)
+        ft = ((t - kt * n).float() / n)
+        inv_o = torch.argsort(o)
+        chunk = chunk or (8192 if dev.type == 'cpu' else 1 << 21)                      # poses: cache-sized on a CPU, big on a GPU
+        cs = max(1, int(chunk) // T)
+
+        def run(s0):                                                                    # one chunk of sequences
+            s1 = min(S, s0 + cs)
+            fk = _compiled_fk() if compile and s1 - s0 == cs else _fk_soa                 # compiled: one shape, one compilation
+            a = torch.addcmul(k0[:, :, s0:s1].index_select(-1, kt), dk[:, :, s0:s1].index_select(-1, kt), ft)   # (3, B, s, T)
+            if want_angles: angles[s0:s1] = a.index_select(1, inv_o).permute(2, 3, 1, 0)  # interpolate_keyframes, to rounding
+            a = a.view(3, B, -1)                                                        # (3, B, s*T) level order
+            X = fk(a, per_seq(lengths, s0, s1), per_seq(R, s0, s1), per_seq(root, s0, s1), P)        # (J, 3, s*T)
+            uv = X[:, :2] / X[:, 2:3].clamp_min(1e-6) * per_seq(K6[:, 0:2], s0, s1) + per_seq(K6[:, 2:4], s0, s1)
+            pose3d[s0:s1].copy_(X.permute(2, 0, 1).view(s1 - s0, T, J, 3))
+            pose2d[s0:s1].copy_(uv.permute(2, 0, 1).view(s1 - s0, T, J, 2))
+
+        starts = list(range(0, S, cs))                                                  # a loop over chunks, not samples
+        workers = min(len(starts), torch.get_num_threads() if threads is None else int(threads)) if dev.type == 'cpu' else 1
+        if compile and starts: run(starts.pop(0))                                       # compile once, in this thread
+        if workers > 1: list(_chunk_pool(workers).map(run, starts))                     # chunks side by side, 1 thread each
+        else:
+            for s0 in starts: run(s0)
+        out = dict(angles=angles, pose3d=pose3d, pose2d=pose2d, camera=K6, action=action, template=template, rotation=R, root=root)
+        if not want_angles: del out['angles']
+        return out
 
     def generate(self, n: int, seed: int = 0, device=None):
         "A `PoseSet` of `n` generated poses (whole sequences of `sequence_length` frames, the last one cut to fit)."
@@ -425,6 +557,12 @@ class PoseGenerator:
             cam = d['camera'][:, None].expand(S, gen.sequence_length, 6).reshape(-1, 6)[:batch_size]
             yield dict(x=normalize_screen(x2, cam[:, 4], cam[:, 5]), y=root_centre(x3) / 1000, pose3d=x3, pose2d=x2, camera=cam)
 
+    def source(self, batch_size: int, steps_per_epoch: int, seed: int = 0, device=None, pool_batches: int = 16,
+               prefetch: bool = True, extras: bool = False, compile: bool = False) -> 'GeneratedSource':
+        "Training pairs generated on the fly (see `GeneratedSource`): `batch(epoch, step)` depends only on (seed, epoch, step)."
+        return GeneratedSource(self if device is None else self.to(device), batch_size, steps_per_epoch, seed, pool_batches,
+                               prefetch, extras, compile)
+
     @classmethod
     def from_poseset(cls, seeds, margin: float = 0., up=(0., -1., 0.), cameras=None, **kwargs) -> 'PoseGenerator':
         "A generator whose ranges and bone templates come from the seed `PoseSet` (cameras: its own intrinsics by default)."
@@ -441,6 +579,92 @@ def select_seeds(poses, per_action: int = 20, seed: int = 0):
     idx = [g.choice(np.flatnonzero(acts == a), min(per_action, int((acts == a).sum())), replace=False) for a in sorted(set(acts))]
     if not idx: raise ValueError("select_seeds: the PoseSet is empty")
     return np.sort(np.concatenate(idx))
+
+# %% ../nbs/09_kinematics.ipynb #b36dfdb2
+def _mix_seed(*ints) -> int:
+    "One 63-bit seed from several integers (numpy's SeedSequence: well mixed, platform independent)."
+    return int(np.random.SeedSequence([int(i) % (1 << 63) for i in ints]).generate_state(2, np.uint64)[0] >> np.uint64(1))
+
+class GeneratedSource:
+    "Generated training pairs, epoch by epoch: `batch(epoch, step)` is a pure function of (seed, epoch, step); `epoch(e)` prefetches."
+    def __init__(self, generator: PoseGenerator, batch_size: int, steps_per_epoch: int, seed: int = 0, pool_batches: int = 16,
+                 prefetch: bool = True, extras: bool = False, compile: bool = False):
+        if batch_size < 1 or steps_per_epoch < 1 or pool_batches < 1:
+            raise ValueError(f"GeneratedSource: batch_size, steps_per_epoch and pool_batches must be >= 1, "
+                             f"got {batch_size}, {steps_per_epoch}, {pool_batches}")
+        self.generator, self.batch_size, self.steps_per_epoch = generator, int(batch_size), int(steps_per_epoch)
+        self.seed, self.pool_batches, self.prefetch, self.extras = int(seed), int(pool_batches), bool(prefetch), bool(extras)
+        self.compile = bool(compile)   # torch.compile the FK of full chunks (pays for long runs; the first pool compiles)
+        self.wait_s, self._cache, self._futs, self._ex, self._lock = 0., {}, {}, None, threading.Lock()
+
+    @property
+    def device(self): return self.generator.device
+
+    def __len__(self): return self.steps_per_epoch
+
+    def pool(self, epoch: int, block: int) -> dict:
+        "The shuffled pool `block` of `epoch`: `pool_batches * batch_size` pairs (x, y; with `extras` also pose3d, pose2d, camera)."
+        gen, n = self.generator, self.pool_batches * self.batch_size
+        g = torch.Generator(device=gen.device).manual_seed(_mix_seed(self.seed, epoch, block))
+        T, J = gen.sequence_length, gen.ranges.skeleton.num_joints
+        S = -(-n // T)
+        d = gen.sample(S, g, angles=False, compile=self.compile, threads=1)
+        idx = torch.randperm(S * T, generator=g, device=gen.device)[:n]
+        x3, x2 = d['pose3d'].reshape(-1, J, 3)[idx], d['pose2d'].reshape(-1, J, 2)[idx]
+        cam = d['camera'][idx // T]
+        out = dict(x=normalize_screen(x2, cam[:, 4], cam[:, 5]), y=root_centre(x3) / 1000)
+        if self.extras: out.update(pose3d=x3, pose2d=x2, camera=cam)
+        return out
+
+    def _pool_cached(self, epoch, block):
+        with self._lock:
+            if (epoch, block) in self._cache: return self._cache[(epoch, block)]
+        p = self.pool(epoch, block)
+        with self._lock:
+            self._cache = {k: v for k, v in self._cache.items() if k >= (epoch, block - 1)}   # keep the previous and later pools
+            self._cache[(epoch, block)] = p
+        return p
+
+    def batch(self, epoch: int, step: int) -> dict:
+        "Batch `step` (0 <= step < steps_per_epoch) of `epoch`."
+        if not 0 <= step < self.steps_per_epoch:
+            raise ValueError(f"GeneratedSource.batch: step must be in [0, {self.steps_per_epoch}), got {step}")
+        block, i = divmod(int(step), self.pool_batches)
+        p = self._pool_cached(int(epoch), block)
+        return {k: v[i * self.batch_size:(i + 1) * self.batch_size] for k, v in p.items()}
+
+    def _submit(self, epoch, block):
+        "Start generating pool `block` of `epoch` on the background thread (no-op when done or under way)."
+        if self._ex is None:   # one generating thread, one intra-op thread: the trainer keeps its cores
+            self._ex = ThreadPoolExecutor(1, thread_name_prefix='posegu-source', initializer=torch.set_num_threads, initargs=(1,))
+        with self._lock:
+            if (epoch, block) not in self._futs and (epoch, block) not in self._cache:
+                self._futs[(epoch, block)] = self._ex.submit(self._pool_cached, epoch, block)
+
+    def epoch(self, epoch: int, start: int = 0):
+        "Iterator over the batches of `epoch` from step `start`; the next pool (of this epoch or the next) is generated in the background."
+        steps, P = self.steps_per_epoch, self.pool_batches
+        last = -(-steps // P) - 1
+        for b in range(start // P, last + 1):
+            if self.prefetch:
+                self._submit(epoch, b)
+                self._submit(*((epoch, b + 1) if b < last else (epoch + 1, 0)))   # the trainer's next pool, ahead of time
+            t = time.perf_counter()
+            with self._lock: fut = self._futs.pop((epoch, b), None)
+            pool = fut.result() if fut is not None else self._pool_cached(epoch, b)
+            self.wait_s += time.perf_counter() - t
+            for step in range(max(start, b * P), min(steps, (b + 1) * P)):
+                i = step - b * P
+                yield {k: v[i * self.batch_size:(i + 1) * self.batch_size] for k, v in pool.items()}
+
+    def close(self):
+        "Stop the background thread (pools under way are finished first)."
+        if self._ex is not None: self._ex.shutdown(wait=True, cancel_futures=True)
+        self._ex, self._futs = None, {}
+
+    def __repr__(self):
+        return (f"GeneratedSource(batch_size={self.batch_size}, steps_per_epoch={self.steps_per_epoch}, seed={self.seed}, "
+                f"pool_batches={self.pool_batches}, prefetch={self.prefetch}, device={self.device})")
 
 # %% ../nbs/09_kinematics.ipynb #13997f7e
 def plausibility(poses, actions, ranges: AngleRanges, up=None, tol_deg: float = 5.) -> dict:

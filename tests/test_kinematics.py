@@ -164,3 +164,61 @@ def test_bad_input(generator):
         AngleRanges(gen.ranges.actions, gen.ranges.hi, gen.ranges.lo - 1, skeleton=H36M17)
     with pytest.raises(ValueError, match='no file'):
         AngleRanges.load('/nonexistent/ranges.json')
+
+
+def test_planned_fk_matches_joint_by_joint_and_fuses_rotation():
+    from posebench.geometry import euler_to_matrix, forward_kinematics
+    g = torch.Generator().manual_seed(3)
+    th = (torch.rand(300, 16, 3, generator=g) * 2 - 1) * math.pi
+    ln = 150 + 350 * torch.rand(300, 16, generator=g)
+    F = bone_frames()
+    local = F.C.float() @ euler_to_matrix(th)
+    eye = torch.eye(3).expand_as(local[:, :1])
+    local = torch.cat([eye, local[:, :F.orient], eye, local[:, F.orient + 1:]], 1)
+    offs = torch.cat([torch.zeros(300, 1), ln], 1)[..., None] * torch.tensor([1., 0., 0.])
+    ref = forward_kinematics(local, offs, list(H36M17.parents), root_rot=F.C[F.orient].float() @ euler_to_matrix(th[:, F.orient]))[0]
+    assert (forward_kinematics_angles(th, ln) - ref).abs().max() < 2e-3
+    y64 = forward_kinematics_angles(th.double(), ln.double())
+    assert y64.dtype == torch.float64 and (y64 - ref.double()).abs().max() < 2e-3
+    R = axis_rotation(th[:, 1, 0], 'y') @ axis_rotation(th[:, 1, 1] / 4, 'x')
+    r0 = torch.tensor([10., -20., 4000.])
+    fused = forward_kinematics_angles(th, ln, root=r0, rotation=R)
+    assert (fused - (ref @ R.transpose(-1, -2) + r0)).abs().max() < 2e-3
+    with pytest.raises(ValueError, match='rotation must be'):
+        forward_kinematics_angles(th, ln, rotation=torch.eye(4))
+
+
+def test_sample_chunking_does_not_change_output(generator, monkeypatch):
+    import posebench.kinematics as K
+    gen, _ = generator
+    a = gen.sample(30, torch.Generator().manual_seed(4), chunk=64)
+    b = gen.sample(30, torch.Generator().manual_seed(4), chunk=100_000)
+    c = gen.sample(30, torch.Generator().manual_seed(4), angles=False)
+    for k in ('angles', 'pose3d', 'pose2d', 'root', 'rotation'):
+        assert torch.equal(a[k], b[k]), k
+    assert 'angles' not in c and torch.equal(c['pose2d'], a['pose2d'])
+    monkeypatch.setitem(K._COMPILED, 'fk', K._fk_soa)          # the compile=True plumbing, without the slow compilation
+    d = gen.sample(30, torch.Generator().manual_seed(4), chunk=64, compile=True)
+    assert torch.equal(d['pose3d'], a['pose3d'])
+
+
+def test_generated_source_deterministic_resumable(generator):
+    gen, _ = generator
+    src = gen.source(batch_size=100, steps_per_epoch=7, seed=3, pool_batches=3)
+    b = src.batch(2, 5)
+    assert b['x'].shape == (100, 17, 2) and b['y'].shape == (100, 17, 3) and (b['y'][:, 0] == 0).all()
+    fresh = gen.source(100, 7, seed=3, pool_batches=3, prefetch=False)
+    assert torch.equal(fresh.batch(2, 5)['y'], b['y'])
+    ep = list(src.epoch(2))
+    assert len(ep) == 7 and all(torch.equal(e['y'], fresh.batch(2, i)['y']) for i, e in enumerate(ep))
+    assert torch.equal(list(src.epoch(2, start=5))[0]['x'], b['x'])
+    assert all(torch.equal(e['x'], fresh.batch(3, i)['x']) for i, e in enumerate(src.epoch(3)))   # prefetched across epochs
+    src.close()
+    assert not torch.equal(src.batch(3, 5)['x'], b['x']) and not torch.equal(gen.source(100, 7, seed=4, pool_batches=3).batch(2, 5)['x'], b['x'])
+    ex = gen.source(100, 7, seed=3, pool_batches=3, extras=True).batch(2, 5)
+    assert torch.allclose(ex['x'], normalize_screen(ex['pose2d'], ex['camera'][:, 4], ex['camera'][:, 5]))
+    assert torch.allclose(ex['y'], (ex['pose3d'] - ex['pose3d'][:, :1]) / 1000)
+    with pytest.raises(ValueError, match='step must be'):
+        src.batch(0, 7)
+    with pytest.raises(ValueError, match='must be >= 1'):
+        gen.source(0, 7)
