@@ -137,16 +137,16 @@ def streaming_busy(dev, a):
 def poseaug_epoch(dev, a):
     "One PoseAug adversarial epoch (augmentor, critics, estimator on fake then real) on a fresh estimator, no pre-training."
     from posebench.data import load_benchmark
-    from posebench.augment import train_poseaug, PoseAugConfig
+    from posebench.augment import train_poseaug, PoseAugOptions
     train, _ = load_benchmark('default')
     n = min(a.poseaug_samples, len(train))
     train = train[torch.randperm(len(train), generator=torch.Generator().manual_seed(0))[:n].sort().values.numpy()]
     net = get_model('simple_baseline', train.skeleton, width=a.width)
     tcfg = TrainConfig(epochs=1, batch_size=min(a.batch, n // 2), device=str(dev), amp=True, progress=False, checkpoint=False)
     t = time.perf_counter()
-    res = train_poseaug(train, {}, 'simple_baseline', PoseAugConfig(pretrain_epochs=0, warmup_epochs=0), tcfg, pretrained=net)
+    res = train_poseaug(train, {}, PoseAugOptions(model_kwargs={'width': a.width}, warmup_epochs=0), tcfg, pretrained=net)
     wall = time.perf_counter() - t
-    h = res['history'][0]
+    h = res.history[0]
     return {'samples': n, 'epoch_s': h['train_time_s'], 'samples_per_s': n / h['train_time_s'], 'wall_s': wall,
             'batch': tcfg.batch_size, 'finite': all(math.isfinite(v) for v in h.values() if isinstance(v, float))}
 

@@ -6,7 +6,7 @@
     python benchmarks/train_throughput.py --compare         # SimpleBaseline: posebench loop vs a DataLoader loop vs
                                                             # faster variants, interleaved (see `compare`)
 
-For each model it runs `Trainer.fit` (the real loop: DeviceSampler index gathers, MSE step, Adam, grad clipping,
+For each model it runs `Trainer.fit` (the real loop: TensorSource index gathers, MSE step, Adam, grad clipping,
 per-epoch bookkeeping) over `steps` batches of random inputs after a warm-up fit, and reports samples/s.
 The time of one epoch over 1.5 M samples (Human3.6M's training set) is *extrapolated* from the timed steps:
 1.5e6 / samples_per_s (not a measured 1.5 M-sample epoch). `--full-epoch` measures it for real instead.
@@ -48,15 +48,15 @@ def time_model(name, device, batch, steps, amp=False, compile=False, n=None):
 def profile_step(device, batch, steps=5):
     "Where the time of a SimpleBaseline step goes: gather vs forward vs backward vs optimizer."
     from torch.profiler import profile, record_function, ProfilerActivity
-    from posebench.data import DeviceSampler
+    from posebench.train import TensorSource
     torch.manual_seed(0)
     net = get_model('simple_baseline').to(device)
     opt = torch.optim.Adam(net.parameters(), 1e-3)
     n = batch * (steps + 2)
     x, y = torch.randn(n, 17, 2, device=device), torch.randn(n, 17, 3, device=device)
-    smp = DeviceSampler(n, batch, seed=0, device=device)
+    smp = TensorSource({'i': torch.arange(n, device=device)}, batch, seed=0)
     acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == 'cuda' else [])
-    it = iter(smp)
+    it = (smp.batch(0, s)['i'] for s in range(smp.steps_per_epoch))
     def one():
         with record_function('1 data: sampler + gather'):
             idx = next(it); xb, yb = x[idx], y[idx]
@@ -128,7 +128,7 @@ def swap_dropout(net):
 
 def compare(device, batch=1024, steps=10, rounds=5, n=None, variants=None, compile_variants=True, json_path=None):
     """SimpleBaseline training throughput, side by side and interleaved (round after round, medians):
-    posebench's `Trainer.fit` (resident tensors, DeviceSampler), a DataLoader loop (per-sample dataset, default collate,
+    posebench's `Trainer.fit` (resident tensors, TensorSource), a DataLoader loop (per-sample dataset, default collate,
     per-batch `.to(device)`: the field's pattern), a plain resident loop (the eager limit), and faster variants:
     Adam(fused=True), a cheaper dropout mask, bf16 autocast, `torch.compile` of the model (compile time separate)."""
     torch.manual_seed(0)
