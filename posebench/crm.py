@@ -166,6 +166,7 @@ class PoseGUOptions:
     clip_M: float = 10.                 # cIPS clip
     combine: str = 'geometric_mean'     # joints' frequencies: 'geometric_mean' (default: see the notebook) or 'product' (eq. 8)
     w_cf: float = 1.                    # weight of the counterfactual loss
+    stream: bool = False                # generate the training poses on the fly (a fresh pool each epoch, prefetched)
 
     def __post_init__(self):
         if self.arm not in POSEGU_ARMS: raise ValueError(f"PoseGUOptions.arm: expected one of {POSEGU_ARMS}, got {self.arm!r}")
@@ -188,19 +189,23 @@ class PoseGURecipe(Recipe):
 
     def networks(self, train) -> dict: return {'model': (self.opt.model, self.opt.model_kwargs)}
 
-    def make_generated(self, train, seed: int):
-        "The generator seeded from `train` and its `n_generated` poses (a PoseSet)."
+    def make_generated(self, train, seed: int, n: int | None = None):
+        "The generator seeded from `train` and `n` (default `n_generated`) poses it made (a PoseSet)."
         o = self.opt
         seeds = train[select_seeds(train, o.seeds_per_action, seed=seed)]
         gen = PoseGenerator.from_poseset(seeds, margin=math.radians(o.margin_deg), frames_per_key=o.frames_per_key,
                                          sequence_length=o.sequence_length, tilt_deg=o.tilt_deg, name='generated')
-        return gen, gen.generate(o.n_generated, seed=seed)
+        return gen, gen.generate(n or o.n_generated, seed=seed)
 
     def data(self, train, cfg) -> dict:
         o = self.opt
-        if self.generated is None: self.generator, self.generated = self.make_generated(train, cfg.seed)
-        fake = self.generated
-        d = {'x': fake.inputs2d().float(), 'y': mm_to_m(fake.targets3d()).float()}
+        if o.stream:             # the histograms need a sample of generated poses; training draws fresh ones each step
+            self.generator, fake = self.make_generated(train, cfg.seed, min(o.n_generated, 20000))
+            d = self.generator.source(cfg.batch_size, -(-o.n_generated // cfg.batch_size), seed=cfg.seed, device=self.device)
+        else:
+            if self.generated is None: self.generator, self.generated = self.make_generated(train, cfg.seed)
+            fake = self.generated
+            d = {'x': fake.inputs2d().float(), 'y': mm_to_m(fake.targets3d()).float()}
         if o.arm != 'pg':
             idx, w, info = crm_weights(train.inputs2d(), fake.inputs2d(), o.gt_fraction, o.bins, o.clip_M,
                                        combine=o.combine, seed=cfg.seed)
@@ -208,7 +213,7 @@ class PoseGURecipe(Recipe):
             self.real = {'x': real.inputs2d().float(), 'y': mm_to_m(real.targets3d()).float(),
                          'w': w.float() if o.arm == 'posegu' else torch.ones(len(idx))}
             self.info = {**info, 'weights_used': o.arm == 'posegu'}
-        self.info.update(n_generated=len(fake), arm=o.arm)
+        self.info.update(n_generated=o.n_generated if o.stream else len(fake), arm=o.arm, stream=o.stream)
         return d
 
     def setup(self, tr, train):

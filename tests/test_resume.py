@@ -43,6 +43,9 @@ FAMILIES = [
     pytest.param(lambda fake: HardyRecipe(HardyOptions('independent_legs_torso', width=32, blocks=1, critic_width=32,
                                                        critic_blocks=1)), id='hardy'),
     pytest.param(lambda fake: PoseGURecipe(PoseGUOptions(model_kwargs=TINY, bins=8), generated=fake), id='posegu'),
+    # poses generated on the fly, prefetched on a background thread: batch (epoch, step) is a pure function of the seed
+    pytest.param(lambda fake: PoseGURecipe(PoseGUOptions(model_kwargs=TINY, bins=8, stream=True, n_generated=600,
+                                                         seeds_per_action=3)), id='posegu_stream'),
 ]
 
 NOT_COMPARED = ('train_time_s', 'time_s')
