@@ -17,6 +17,8 @@ __all__ = ['load_runs', 'paired_interval', 'evaluate_claims', 'claims_markdown',
            'markdown_to_html', 'regenerate_report', 'is_bench_dir']
 
 # %% ../../nbs/16c_bench_report.ipynb #0cba7b2d
+def _short(test_name: str) -> str: return Path(test_name).stem if str(test_name).endswith('.npz') else str(test_name)
+
 def load_runs(out) -> tuple:
     "(rows of all finished runs, one record per (job, seed): ok, failed or incomplete) under out/runs."
     out = Path(out)
@@ -36,6 +38,7 @@ def load_runs(out) -> tuple:
         for label, rel in rec.get('rows', {}).items():
             try: r = RunResult.load(out / rel)
             except ValueError as e: rec.setdefault('warnings', []).append(str(e)); continue
+            r.tests = {_short(k): v for k, v in r.tests.items()}       # a materialised test split: its file's stem
             tests = list(r.tests)
             it = intra if intra in tests else next((t for t in tests if t.startswith(str(spec.get('name')))), tests[0])
             rows.append({**r.to_dict(), 'method': label,
