@@ -98,9 +98,14 @@ def launch(pw):
                                     '--use-gl=swiftshader', '--enable-unsafe-swiftshader'])
 
 def _command(page, name: str):
-    page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook').first.click()
-    page.keyboard.press('Control+Shift+c')
-    page.wait_for_selector('.lm-CommandPalette-input, .jp-CommandPalette input', timeout=20000)
+    "Run a JupyterLab command by its label through the command palette (retried: under load a key press can be lost)."
+    for attempt in range(4):
+        page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook').first.click()
+        page.keyboard.press('Control+Shift+c')
+        try:
+            page.wait_for_selector('.lm-CommandPalette-input, .jp-CommandPalette input', state='visible', timeout=8000); break
+        except Exception:
+            if attempt == 3: raise
     page.keyboard.type(name)
     time.sleep(0.5)
     page.keyboard.press('Enter')
@@ -145,6 +150,9 @@ def run_dashboard(url: str, token: str, notebook: str, shot_dir: Path, timeout_s
         def on_ws(ws):
             ws.on('framereceived', lambda payload: received.__setitem__(0, received[0] + len(payload)))
         page.on('websocket', on_ws)
+        console = []
+        page.on('console', lambda m: console.append(f'{m.type}: {m.text}'[:300]) if m.type in ('error', 'warning') else None)
+        page.on('pageerror', lambda e: console.append(f'pageerror: {e}'[:300]))
         dialogs = open_notebook(page, url, token, notebook, timeout_s)
         received[0] = 0
         _command(page, 'Run All Cells')
@@ -174,6 +182,7 @@ def run_dashboard(url: str, token: str, notebook: str, shot_dir: Path, timeout_s
             shot(f'{stem}_moved.png')
         dialogs += _dismiss_dialogs(page)
         text = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook').first.inner_text()
+        ws_bytes = received[0]       # one load of the page (a reload fetches plotly.js again)
         after_reload = None
         if reload and error is None:
             page.keyboard.press('Control+s'); time.sleep(2)
@@ -186,5 +195,5 @@ def run_dashboard(url: str, token: str, notebook: str, shot_dir: Path, timeout_s
                 time.sleep(0.5)
         browser.close()
     return {'dialogs': dialogs, 'figures': figures, 'after_move': after_move, 'after_reload': after_reload,
-            'usable_s': usable_s, 'ws_bytes': received[0], 'text': text, 'error': error, 'moved': moved,
+            'usable_s': usable_s, 'ws_bytes': ws_bytes, 'console': console, 'text': text, 'error': error, 'moved': moved,
             'screenshot': shot_dir / f'{stem}.png'}

@@ -28,8 +28,8 @@ def test_dashboard_draws_every_figure_under_load(lab, nb):
     r = run_dashboard(url, token, nb, root / 'shots', timeout_s=USABLE_S, reload=nb.startswith('skeleton'))
     assert r['error'] is None, f"{nb} raised in the browser:\n{r['error']}"
     figs = r['figures']
-    assert figs, f"no plotly figure on the page of {nb}"
-    assert r['usable_s'] is not None, f"{nb}: not usable within {USABLE_S:.0f} s; empty figures {_empty(figs)} of {figs}"
+    assert figs, f"no plotly figure on the page of {nb}; browser console: {r['console'][-10:]}"
+    assert r['usable_s'] is not None, f"{nb}: not usable within {USABLE_S:.0f} s; empty figures {_empty(figs)} of {figs}; console {r['console'][-10:]}"
     assert not _empty(r['after_move']), f"{nb}: figures {_empty(r['after_move'])} empty after a slider move: {r['after_move']}"
     if r['after_reload'] is not None:
         assert not _empty(r['after_reload']), f"{nb}: figures empty after a page reload: {r['after_reload']}"

@@ -45,7 +45,7 @@ def simple_baseline(train, tests, seed, epochs):
 def hardy(train, tests, seed, epochs, representation):
     kw = dict(representation=representation, width=256, blocks=2, match_params=True)
     cfg = HardyConfig(representation=representation, width=256, blocks=2, critic_width=256)
-    tcfg = TrainConfig(epochs=epochs, batch_size=512, seed=seed, device='cpu', progress=False)
+    tcfg = TrainConfig(epochs=epochs, batch_size=512, seed=seed, device='cpu', progress=True)
     t0 = time.perf_counter()
     res = train_representation(train, tests, representation, cfg=cfg, train_cfg=tcfg)
     info = {'data': 'default', 'train_subjects': sorted(set(train.subject.tolist())), 'train_n': len(train),
