@@ -97,18 +97,16 @@ def launch(pw):
                               args=['--no-sandbox', '--disable-gpu', '--disable-background-networking',
                                     '--use-gl=swiftshader', '--enable-unsafe-swiftshader'])
 
-def _command(page, name: str):
-    "Run a JupyterLab command by its label through the command palette (retried: under load a key press can be lost)."
+def _command(page, name: str, menu: str = 'Run'):
+    "Click a JupyterLab menu item (no typing: a key press that misses the palette would edit the notebook)."
     for attempt in range(4):
-        page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook').first.click()
-        page.keyboard.press('Control+Shift+c')
         try:
-            page.wait_for_selector('.lm-CommandPalette-input, .jp-CommandPalette input', state='visible', timeout=8000); break
+            page.locator(f'.lm-MenuBar-itemLabel:text-is("{menu}")').first.click(timeout=10000)
+            page.locator(f'.lm-Menu-itemLabel:text-is("{name}")').first.click(timeout=10000)
+            return
         except Exception:
+            page.keyboard.press('Escape')
             if attempt == 3: raise
-    page.keyboard.type(name)
-    time.sleep(0.5)
-    page.keyboard.press('Enter')
 
 def _error_text(page):
     err = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]:has-text("Error"), '
@@ -132,6 +130,10 @@ def open_notebook(page, url, token, notebook, timeout_s):
     # one fresh workspace per notebook (?reset): only this notebook is open
     page.goto(f'{url}/lab/workspaces/{stem}/tree/{notebook}?reset&token={token}', timeout=timeout_s * 1000)
     page.wait_for_selector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook', timeout=timeout_s * 1000)
+    # Run All only once the kernel is idle and the cells' editors are on screen (under load both take a while)
+    page.wait_for_function("() => /\\| Idle/.test(document.querySelector('.jp-StatusBar-Widget, #jp-main-statusbar')?.innerText || '')",
+                           timeout=timeout_s * 1000, polling=500)
+    page.wait_for_selector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell', state='visible', timeout=timeout_s * 1000)
     page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"], .jp-Toolbar-kernelStatus', timeout=timeout_s * 1000)
     time.sleep(2)
     return _dismiss_dialogs(page)

@@ -1,6 +1,6 @@
 """Write the small pretrained models the dashboards open with (posebench/assets/*.pt), from the embedded default data.
 
-    python tools/make_dashboard_models.py            # ~2-4 min on 2 CPU cores; same seed, same files
+    python tools/make_dashboard_models.py            # ~6 min on one CPU core; same seed, same files
 
 Files are in the project-wide 'posebench.model/1' format (a dict of tensors and plain values, read back with
 `torch.load(path, map_location='cpu', weights_only=True)`):
@@ -59,10 +59,10 @@ if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--epochs', type=int, default=8, help='supervised epochs')
-    p.add_argument('--hardy-epochs', type=int, default=6)
+    p.add_argument('--hardy-epochs', type=int, default=8)
     p.add_argument('--only', choices=['simple_baseline', 'hardy'], default=None)
     a = p.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)     # on shared cores more threads only wait for each other (10x slower under load); same result every run
     ASSETS.mkdir(parents=True, exist_ok=True)
     train, tests = load_benchmark('default', seed=0)
     if a.only in (None, 'simple_baseline'): simple_baseline(train, tests, a.seed, a.epochs)
