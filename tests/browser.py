@@ -164,8 +164,8 @@ def run_dashboard(url: str, token: str, notebook: str, shot_dir: Path, timeout_s
             except Exception: pass
         time.sleep(1)
         page.screenshot(path=str(shot_dir / f'{stem}_page.png'), full_page=False)
-        # the dashboard: the last output holding a plotly figure, captured as an element
-        dash = page.locator('.jp-OutputArea-output:has(.js-plotly-plot)').last
+        # the dashboard: the first output holding a plotly figure, captured as an element
+        dash = page.locator('.jp-OutputArea-output:has(.js-plotly-plot)').first
         def shot(name):
             if dash.count():
                 dash.scroll_into_view_if_needed(); time.sleep(1); dash.screenshot(path=str(shot_dir / name))
