@@ -75,6 +75,10 @@ FIGURES_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).m
           drawn: full.length > 0 && points > 0 && (has3d ? canvases > 0 : (svgLines + markers + images + bars) > 0)};
 })"""
 
+# The plotted coordinates of every figure on the page (to tell whether a control changed them).
+SIGNATURE_JS = """() => JSON.stringify(Array.from(document.querySelectorAll('.js-plotly-plot')).map(
+  el => (el._fullData || []).map(t => [t.x && Array.from(t.x).slice(0, 60), t.y && Array.from(t.y).slice(0, 60), t.z && Array.from(t.z).slice(0, 60)])))"""
+
 def figure_report(page) -> list:
     "One dict per `.js-plotly-plot` on the page (see FIGURES_JS); `drawn` is False for an empty figure."
     return page.evaluate(FIGURES_JS)
@@ -162,24 +166,28 @@ def run_dashboard(url: str, token: str, notebook: str, shot_dir: Path, timeout_s
         for b in page.locator('.jp-Notebification-Toast-Close, .jp-Notification-Toast-Close, .jp-toast-button:has-text("No")').all():
             try: b.click(timeout=2000)           # the "notified about Jupyter news?" toast covers the figures
             except Exception: pass
-        time.sleep(1)
+        time.sleep(0.5)
         page.screenshot(path=str(shot_dir / f'{stem}_page.png'), full_page=False)
         # the dashboard: the first output holding a plotly figure, captured as an element
         dash = page.locator('.jp-OutputArea-output:has(.js-plotly-plot)').first
         def shot(name):
             if dash.count():
-                dash.scroll_into_view_if_needed(); time.sleep(1); dash.screenshot(path=str(shot_dir / name))
+                dash.scroll_into_view_if_needed(); time.sleep(0.3); dash.screenshot(path=str(shot_dir / name))
             else: page.screenshot(path=str(shot_dir / name), full_page=False)
         shot(f'{stem}.png')
-        moved, after_move = False, []
+        moved, after_move, changed = False, [], False
         handles = page.locator('.jp-OutputArea .noUi-handle')
         if handles.count():
             h = handles.last          # the dashboard is the last output; its last slider is the one to move
             h.scroll_into_view_if_needed(); time.sleep(0.5)
             h.focus()
+            before = page.evaluate(SIGNATURE_JS)
             for _ in range(5): page.keyboard.press('ArrowRight')
             moved = True
-            time.sleep(2)
+            t0 = time.time()      # the figures must follow the slider: wait (up to 10 s) until their data changed
+            while time.time() - t0 < 10 and page.evaluate(SIGNATURE_JS) == before: time.sleep(0.2)
+            changed = page.evaluate(SIGNATURE_JS) != before
+            time.sleep(0.5)
             after_move = figure_report(page)
             shot(f'{stem}_moved.png')
         dialogs += _dismiss_dialogs(page)
@@ -187,7 +195,7 @@ def run_dashboard(url: str, token: str, notebook: str, shot_dir: Path, timeout_s
         ws_bytes = received[0]       # one load of the page (a reload fetches plotly.js again)
         after_reload = None
         if reload and error is None:
-            page.keyboard.press('Control+s'); time.sleep(2)
+            page.keyboard.press('Control+s'); time.sleep(1)
             page.reload()
             page.wait_for_selector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook', timeout=timeout_s * 1000)
             t0 = time.time()
@@ -197,5 +205,5 @@ def run_dashboard(url: str, token: str, notebook: str, shot_dir: Path, timeout_s
                 time.sleep(0.5)
         browser.close()
     return {'dialogs': dialogs, 'figures': figures, 'after_move': after_move, 'after_reload': after_reload,
-            'usable_s': usable_s, 'ws_bytes': ws_bytes, 'console': console, 'text': text, 'error': error, 'moved': moved,
+            'usable_s': usable_s, 'ws_bytes': ws_bytes, 'console': console, 'text': text, 'error': error, 'moved': moved, 'changed': changed,
             'screenshot': shot_dir / f'{stem}.png'}

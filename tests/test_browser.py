@@ -36,6 +36,7 @@ def test_dashboard_draws_every_figure_under_load(lab, nb):
     assert r['ws_bytes'] < MAX_WS_MB * 2**20, f"{nb}: the page received {r['ws_bytes'] / 2**20:.1f} MB from the kernel"
     assert 'Traceback' not in r['text'], r['text'][-3000:]
     assert r['moved'], f"no slider found in {nb}"
+    assert r['changed'], f"{nb}: moving the slider changed no figure"
     print(f"{nb}: usable {r['usable_s']:.1f} s after Run All, {len(figs)} figures, {r['ws_bytes'] / 2**20:.2f} MB received")
     keep = os.environ.get('POSEBENCH_SCREENSHOTS')
     if keep:
