@@ -1,31 +1,89 @@
-"""Dashboard latency on this machine: what a slider move costs.
+"""Dashboard speed on this machine: time to usable after Run All, browser-side frame-step latency, kernel-side costs.
 
-    python benchmarks/dashboards.py            # probe (SimpleBaseline, full size) + explorer with 1M poses
+    python benchmarks/dashboards.py                   # everything (~3 min on 2 cores)
+    python benchmarks/dashboards.py --only browser    # JupyterLab + headless Chromium: open times and latencies
+    python benchmarks/dashboards.py --load 1          # the same with one busy-loop process beside it
 
-Sensitivity probe: time of one slider move = model forward on one pose + plotly figure update (the widget's own
-`update`, called through the slider's observer), median over moves. Distribution explorer: 1M poses resident as
-one tensor; time of one quantity/joint change = statistics + binning in torch + figure update (only bin counts
-reach the figure, never the points). The issue's target: probe well under 100 ms on CPU.
+Browser (needs chromium + playwright): each dashboard notebook is opened in JupyterLab and Run All pressed; *usable*
+is the time until no cell is busy and every plotly figure holds drawn data (goal: 10 s). Then the skeleton viewer's
+frame slider is stepped with the arrow key `--steps` times; the latency of a step is the time from the key press
+(a `keydown` listener in the page) to plotly's `plotly_afterplot` event of the 3D and of the 2D panel (goal: median
+<= 150 ms for both).
+Kernel side: one sensitivity-probe slider move (model forward + figure update, no browser) and one distribution-
+explorer quantity change over 1M poses (statistics + binning in torch; only bin counts reach the figure).
 """
-import argparse, statistics, time
+import argparse, shutil, statistics, sys, tempfile, time
+from pathlib import Path
 import torch
-from posebench.data import default_dataset
-from posebench.models import get_model
-from posebench.viz import SensitivityProbe, DistributionExplorer
 
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / 'tests'))
+
+KEY_JS = "() => { window.__pbKey = null; document.addEventListener('keydown', () => { window.__pbKey = performance.now(); }, true); }"
+STEP_JS = """([n3, n2]) => { const a = window.__posebenchAfterplot || {};
+  return a['3d'] && a['2d'] && a['3d'].n > n3 && a['2d'].n > n2 && window.__pbKey !== null
+    ? [a['3d'].t - window.__pbKey, a['2d'].t - window.__pbKey, a['3d'].n, a['2d'].n] : null; }"""
+
+def browser(steps: int = 20, load: int = 0) -> dict:
+    "Usable-after-Run-All seconds per dashboard and the viewer's frame-step latencies (ms) in headless Chromium."
+    from playwright.sync_api import sync_playwright
+    from browser import cpu_load, jupyter_lab, launch, open_notebook, _command, wait_usable
+    out = {'usable_s': {}}
+    with tempfile.TemporaryDirectory() as d, cpu_load(load):
+        root = Path(d)
+        for nb in sorted((ROOT / 'nbs' / 'dashboards').glob('*.ipynb')): shutil.copy(nb, root / nb.name)
+        with jupyter_lab(root) as (url, token), sync_playwright() as pw:
+            b = launch(pw)
+            for nb in sorted(p.name for p in root.glob('*.ipynb')):
+                page = b.new_page(viewport={'width': 1500, 'height': 1100})
+                open_notebook(page, url, token, nb, 120)
+                _command(page, 'Run All Cells')
+                usable, figs, err = wait_usable(page, 120)
+                if err: raise RuntimeError(f'{nb}: {err}')
+                out['usable_s'][nb] = usable
+                print(f'{nb}: usable {usable:.1f} s after Run All ({len(figs)} figures)', flush=True)
+                if nb.startswith('skeleton'):
+                    h = page.locator('.jp-OutputArea .noUi-handle').first
+                    h.scroll_into_view_if_needed(); time.sleep(1)
+                    page.evaluate(KEY_JS)
+                    h.focus(); time.sleep(0.5)
+                    l3, l2 = [], []
+                    for _ in range(steps):
+                        a = page.evaluate("() => window.__posebenchAfterplot || {}")
+                        n3, n2 = a.get('3d', {}).get('n', 0), a.get('2d', {}).get('n', 0)
+                        page.keyboard.press('ArrowRight')
+                        r = page.wait_for_function(STEP_JS, arg=[n3, n2], timeout=10000, polling='raf').json_value()
+                        l3.append(r[0]); l2.append(r[1])
+                        time.sleep(0.3)
+                    out['step_3d_ms'], out['step_2d_ms'] = l3, l2
+                    # play (interval 100 ms = 10 fps asked): frames drawn per second in the 3D panel over 5 s
+                    readout = page.locator('.widget-slider .widget-readout').first
+                    n0, f0 = page.evaluate("() => window.__posebenchAfterplot['3d'].n"), int(readout.inner_text())
+                    page.locator('.widget-play button').first.click(); t0 = time.time(); time.sleep(5)
+                    n1, f1 = page.evaluate("() => window.__posebenchAfterplot['3d'].n"), int(readout.inner_text())
+                    dt = time.time() - t0
+                    page.locator('.widget-play button').nth(1).click()
+                    out['play_fps'], out['play_advance'] = (n1 - n0) / dt, (f1 - f0) / dt
+                page.close()
+            b.close()
+    return out
 
 def probe_ms(moves: int = 30) -> float:
+    from posebench.data import default_dataset
+    from posebench.viz import SensitivityProbe, load_model
+    from posebench.unsupervised import hardy_normalize
     ds = default_dataset()
-    net = get_model('simple_baseline').eval()             # 4.3 M parameters, the paper's size
-    probe = SensitivityProbe({'sb': net}, ds.inputs2d()[:100], ds.skeleton)
+    net, _ = load_model('hardy_full')
+    probe = SensitivityProbe({'hardy_full': lambda v: net.lift(hardy_normalize(v))}, ds.pose2d[:100], ds.skeleton, scale_mm=1.0)
     probe.joint.value = ds.skeleton.index('RWrist')
     times = []
     for i in range(moves):
         t = time.perf_counter(); probe.sx.value = -0.9 + 0.06 * i; times.append(time.perf_counter() - t)
     return 1000 * statistics.median(times)
 
-
 def explorer_ms(n: int = 1_000_000, changes: int = 6) -> tuple:
+    from posebench.data import default_dataset
+    from posebench.viz import DistributionExplorer
     ds = default_dataset()
     reps = -(-n // len(ds))
     poses = ds.pose3d.repeat(reps, 1, 1)[:n]
@@ -37,13 +95,22 @@ def explorer_ms(n: int = 1_000_000, changes: int = 6) -> tuple:
         assert int(ex.counts['1M poses'].sum()) == n
     return 1000 * build, 1000 * statistics.median(times)
 
-
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--poses', type=int, default=1_000_000)
+    p.add_argument('--steps', type=int, default=20)
+    p.add_argument('--load', type=int, default=0, help='busy-loop processes running beside the browser benchmark')
+    p.add_argument('--only', choices=['browser', 'kernel'], default=None)
     a = p.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    ms = probe_ms()
-    print(f"sensitivity probe: {ms:.1f} ms per slider move (median; target < 100 ms) -> {100 / ms:.1f}x under target")
-    b, m = explorer_ms(a.poses)
-    print(f"distribution explorer, {a.poses:,} poses: built in {b:.0f} ms, {m:.0f} ms per quantity change (median)")
+    if a.only in (None, 'browser'):
+        r = browser(a.steps, a.load)
+        m3, m2 = statistics.median(r['step_3d_ms']), statistics.median(r['step_2d_ms'])
+        print(f"frame step, key press -> plotly_afterplot, median of {a.steps}: 3D {m3:.0f} ms, 2D {m2:.0f} ms (goal <= 150 ms); "
+              f"3D {min(r['step_3d_ms']):.0f}-{max(r['step_3d_ms']):.0f} ms, 2D {min(r['step_2d_ms']):.0f}-{max(r['step_2d_ms']):.0f} ms")
+        print(f"play at 10 fps (interval 100 ms): the slider advances {r['play_advance']:.1f} frames/s, the 3D panel draws {r['play_fps']:.1f}/s")
+    if a.only in (None, 'kernel'):
+        ms = probe_ms()
+        print(f"sensitivity probe: {ms:.1f} ms per slider move, kernel side (median; target < 100 ms)")
+        b, m = explorer_ms(a.poses)
+        print(f"distribution explorer, {a.poses:,} poses: built in {b:.0f} ms, {m:.0f} ms per quantity change (median)")

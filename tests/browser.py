@@ -1,4 +1,5 @@
-"Drive JupyterLab in headless Chromium (Playwright): open a notebook, run all cells, wait for plotly, move a slider, screenshot."
+"""Drive JupyterLab in headless Chromium (Playwright): open a notebook, Run All, wait until every plotly figure holds
+drawn data, move a slider, screenshot; optional artificial CPU load and a page reload."""
 from __future__ import annotations
 import os, shutil, socket, subprocess, sys, time, urllib.request
 from contextlib import contextmanager
@@ -15,16 +16,25 @@ def _free_port():
         s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
 @contextmanager
-def jupyter_lab(root: Path, token: str = 'posebench-test'):
-    "A JupyterLab server on localhost serving `root`; yields its base URL."
+def cpu_load(n: int = 1):
+    "`n` busy-loop subprocesses for the duration of the block (reproducible artificial CPU load); ended by their pids."
+    procs = [subprocess.Popen([sys.executable, '-c', 'while True: pass']) for _ in range(max(0, n))]
+    try: yield procs
+    finally:
+        for p in procs: p.kill()
+        for p in procs: p.wait(10)
+
+@contextmanager
+def jupyter_lab(root: Path, token: str = 'posebench-test', pythonpath: Path | None = None):
+    "A JupyterLab server on localhost serving `root`; yields its base URL and token."
     port = _free_port()
+    src = Path(pythonpath) if pythonpath else Path(__file__).resolve().parents[1]
     # a private workspace/settings folder: a layout saved by an earlier session must not reopen other notebooks
     env = dict(os.environ, JUPYTER_TOKEN=token, OMP_NUM_THREADS='1',
                JUPYTERLAB_WORKSPACES_DIR=str(Path(root) / '.workspaces'),
                JUPYTERLAB_SETTINGS_DIR=str(Path(root) / '.settings'),
                # the kernels import this checkout's posebench even when it is not installed
-               PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]),
-                                                         os.environ.get('PYTHONPATH')])))
+               PYTHONPATH=os.pathsep.join(filter(None, [str(src), os.environ.get('PYTHONPATH')])))
     log = open(Path(root) / 'jupyterlab.log', 'w')
     proc = subprocess.Popen([sys.executable, '-m', 'jupyter', 'lab', '--no-browser', '--allow-root', f'--port={port}',
                              '--ip=127.0.0.1', f'--ServerApp.root_dir={root}', f'--IdentityProvider.token={token}',
@@ -45,6 +55,34 @@ def jupyter_lab(root: Path, token: str = 'posebench-test'):
         except subprocess.TimeoutExpired: proc.kill()
         log.close()
 
+# What each plotly figure on the page holds: traces plotly computed (`_fullData`), how many of their coordinates are
+# numbers, and what reached the screen (SVG line paths with a drawing command, heat-map images, bars, WebGL canvases).
+FIGURES_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(el => {
+  const full = el._fullData || [];
+  let points = 0;
+  for (const t of full) for (const k of ['x', 'y', 'z']) {
+    const v = t[k]; if (v && v.length) for (const a of v) { if (a !== null && a !== undefined && !Number.isNaN(+a)) points++; }
+  }
+  for (const t of full) if (t.type === 'heatmap' && t.z && t.z.length) points += t.z.length;
+  const svgLines = Array.from(el.querySelectorAll('.scatterlayer path.js-line')).filter(p => (p.getAttribute('d') || '').length > 4).length;
+  const markers = el.querySelectorAll('.scatterlayer path.point').length;
+  const images = el.querySelectorAll('.heatmaplayer image, .hm image').length;
+  const bars = el.querySelectorAll('.barlayer path, .bars path').length;
+  const canvases = Array.from(el.querySelectorAll('.gl-container canvas, canvas')).filter(c => c.width > 0 && c.height > 0).length;
+  const has3d = full.some(t => (t.type || '').endsWith('3d'));
+  const r = el.getBoundingClientRect();
+  return {traces: full.length, points, svgLines, markers, images, bars, canvases, has3d, width: r.width, height: r.height,
+          drawn: full.length > 0 && points > 0 && (has3d ? canvases > 0 : (svgLines + markers + images + bars) > 0)};
+})"""
+
+# The plotted coordinates of every figure on the page (to tell whether a control changed them).
+SIGNATURE_JS = """() => JSON.stringify(Array.from(document.querySelectorAll('.js-plotly-plot')).map(
+  el => (el._fullData || []).map(t => [t.x && Array.from(t.x).slice(0, 60), t.y && Array.from(t.y).slice(0, 60), t.z && Array.from(t.z).slice(0, 60)])))"""
+
+def figure_report(page) -> list:
+    "One dict per `.js-plotly-plot` on the page (see FIGURES_JS); `drawn` is False for an empty figure."
+    return page.evaluate(FIGURES_JS)
+
 def _dismiss_dialogs(page) -> list:
     "Accept any modal dialog (kernel choice, notifications); returns their texts."
     seen = []
@@ -57,64 +95,115 @@ def _dismiss_dialogs(page) -> list:
         time.sleep(1)
     return seen
 
-def run_dashboard(url: str, token: str, notebook: str, shot_dir: Path, timeout_s: float = 240) -> dict:
-    "Open `notebook` in JupyterLab, Run All, wait for a plotly figure, move the first slider, save two screenshots."
+def launch(pw):
+    "Headless Chromium with software WebGL."
+    return pw.chromium.launch(executable_path=chromium_path(), headless=True,
+                              args=['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+                                    '--use-gl=swiftshader', '--enable-unsafe-swiftshader'])
+
+def _command(page, name: str, menu: str = 'Run'):
+    "Click a JupyterLab menu item (no typing: a key press that misses the palette would edit the notebook)."
+    for attempt in range(4):
+        try:
+            page.locator(f'.lm-MenuBar-itemLabel:text-is("{menu}")').first.click(timeout=10000)
+            page.locator(f'.lm-Menu-itemLabel:text-is("{name}")').first.click(timeout=10000)
+            return
+        except Exception:
+            page.keyboard.press('Escape')
+            if attempt == 3: raise
+
+def _error_text(page):
+    err = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]:has-text("Error"), '
+                       '.jp-OutputArea-output:has-text("Traceback")')
+    return err.first.inner_text()[-3000:] if err.count() else None
+
+def wait_usable(page, timeout_s: float, min_figures: int = 1) -> tuple:
+    "Wait until no cell is busy and at least `min_figures` plotly figures, all drawn; returns (seconds, report, error)."
+    t0, error, rep = time.time(), None, []
+    while time.time() - t0 < timeout_s:
+        error = _error_text(page)
+        if error: break
+        busy = page.locator('.jp-InputPrompt:has-text("[*]")').count()
+        rep = figure_report(page)
+        if busy == 0 and len(rep) >= min_figures and all(f['drawn'] for f in rep): return time.time() - t0, rep, None
+        time.sleep(0.25)
+    return None, rep, error
+
+def open_notebook(page, url, token, notebook, timeout_s):
+    stem = Path(notebook).stem
+    # one fresh workspace per notebook (?reset): only this notebook is open
+    page.goto(f'{url}/lab/workspaces/{stem}/tree/{notebook}?reset&token={token}', timeout=timeout_s * 1000)
+    page.wait_for_selector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook', timeout=timeout_s * 1000)
+    # Run All only once the kernel is idle and the cells' editors are on screen (under load both take a while)
+    page.wait_for_function("() => /\\| Idle/.test(document.querySelector('.jp-StatusBar-Widget, #jp-main-statusbar')?.innerText || '')",
+                           timeout=timeout_s * 1000, polling=500)
+    page.wait_for_selector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell', state='visible', timeout=timeout_s * 1000)
+    page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"], .jp-Toolbar-kernelStatus', timeout=timeout_s * 1000)
+    time.sleep(2)
+    return _dismiss_dialogs(page)
+
+def run_dashboard(url: str, token: str, notebook: str, shot_dir: Path, timeout_s: float = 240,
+                  reload: bool = False, min_figures: int = 1) -> dict:
+    """Open `notebook` in JupyterLab, Run All, wait until every figure holds drawn data (timed from Run All), move the
+    dashboard's last slider, save screenshots; with `reload`, save, reload the page and report the figures again."""
     from playwright.sync_api import sync_playwright
     shot_dir = Path(shot_dir); shot_dir.mkdir(parents=True, exist_ok=True)
     stem = Path(notebook).stem
+    received = [0]
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path(), headless=True,
-                                     args=['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-                                           '--use-gl=swiftshader', '--enable-unsafe-swiftshader'])
+        browser = launch(pw)
         page = browser.new_page(viewport={'width': 1500, 'height': 1100})
-        # one fresh workspace per notebook (?reset): only this notebook is open
-        page.goto(f'{url}/lab/workspaces/{stem}/tree/{notebook}?reset&token={token}', timeout=timeout_s * 1000)
-        page.wait_for_selector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook', timeout=timeout_s * 1000)
-        # wait for the kernel to be idle, then Run All Cells through the command palette
-        page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"], .jp-Toolbar-kernelStatus', timeout=timeout_s * 1000)
-        time.sleep(2)
-        dialogs = _dismiss_dialogs(page)
-        page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook').first.click()
-        page.keyboard.press('Control+Shift+c')
-        page.wait_for_selector('.lm-CommandPalette-input, .jp-CommandPalette input', timeout=20000)
-        page.keyboard.type('Run All Cells')
-        time.sleep(0.5)
-        page.keyboard.press('Enter')
-        # wait until every cell ran (no "[*]" prompt), stopping early on a Python error output
-        t0, error = time.time(), None
-        while time.time() - t0 < timeout_s:
-            time.sleep(2)
-            err = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]:has-text("Error"), '
-                               '.jp-OutputArea-output:has-text("Traceback")')
-            if err.count(): error = err.first.inner_text()[-3000:]; break
-            busy = page.locator('.jp-InputPrompt:has-text("[*]")').count()
-            if busy == 0 and page.locator('.js-plotly-plot').count(): break
-        if error is None: page.wait_for_selector('.js-plotly-plot', state='attached', timeout=30000)
-        time.sleep(3)
-        for b in page.locator('.jp-Notification-Toast-Close, .jp-toast-button:has-text("No")').all():
+        def on_ws(ws):
+            ws.on('framereceived', lambda payload: received.__setitem__(0, received[0] + len(payload)))
+        page.on('websocket', on_ws)
+        console = []
+        page.on('console', lambda m: console.append(f'{m.type}: {m.text}'[:300]) if m.type in ('error', 'warning') else None)
+        page.on('pageerror', lambda e: console.append(f'pageerror: {e}'[:300]))
+        dialogs = open_notebook(page, url, token, notebook, timeout_s)
+        received[0] = 0
+        _command(page, 'Run All Cells')
+        usable_s, figures, error = wait_usable(page, timeout_s, min_figures)
+        for b in page.locator('.jp-Notebification-Toast-Close, .jp-Notification-Toast-Close, .jp-toast-button:has-text("No")').all():
             try: b.click(timeout=2000)           # the "notified about Jupyter news?" toast covers the figures
             except Exception: pass
+        time.sleep(0.5)
         page.screenshot(path=str(shot_dir / f'{stem}_page.png'), full_page=False)
-        # the dashboard: the last output holding a plotly figure, captured as an element
-        dash = page.locator('.jp-OutputArea-output:has(.js-plotly-plot)').last
+        # the dashboard: the first output holding a plotly figure, captured as an element
+        dash = page.locator('.jp-OutputArea-output:has(.js-plotly-plot)').first
         def shot(name):
             if dash.count():
-                dash.scroll_into_view_if_needed(); time.sleep(1); dash.screenshot(path=str(shot_dir / name))
+                dash.scroll_into_view_if_needed(); time.sleep(0.3); dash.screenshot(path=str(shot_dir / name))
             else: page.screenshot(path=str(shot_dir / name), full_page=False)
         shot(f'{stem}.png')
-        moved = False
+        moved, after_move, changed = False, [], False
         handles = page.locator('.jp-OutputArea .noUi-handle')
         if handles.count():
             h = handles.last          # the dashboard is the last output; its last slider is the one to move
-            h.scroll_into_view_if_needed(); time.sleep(1)
+            h.scroll_into_view_if_needed(); time.sleep(0.5)
             h.focus()
+            before = page.evaluate(SIGNATURE_JS)
             for _ in range(5): page.keyboard.press('ArrowRight')
             moved = True
-            time.sleep(2)
+            t0 = time.time()      # the figures must follow the slider: wait (up to 10 s) until their data changed
+            while time.time() - t0 < 10 and page.evaluate(SIGNATURE_JS) == before: time.sleep(0.2)
+            changed = page.evaluate(SIGNATURE_JS) != before
+            time.sleep(0.5)
+            after_move = figure_report(page)
             shot(f'{stem}_moved.png')
         dialogs += _dismiss_dialogs(page)
         text = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook').first.inner_text()
-        n_plots = page.locator('.js-plotly-plot').count()
+        ws_bytes = received[0]       # one load of the page (a reload fetches plotly.js again)
+        after_reload = None
+        if reload and error is None:
+            page.keyboard.press('Control+s'); time.sleep(1)
+            page.reload()
+            page.wait_for_selector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook', timeout=timeout_s * 1000)
+            t0 = time.time()
+            while time.time() - t0 < 60:
+                after_reload = figure_report(page)
+                if len(after_reload) >= min_figures and all(f['drawn'] for f in after_reload): break
+                time.sleep(0.5)
         browser.close()
-    return {'dialogs': dialogs, 'plots': n_plots, 'text': text, 'error': error,
-            'moved': moved, 'screenshot': shot_dir / f'{stem}.png'}
+    return {'dialogs': dialogs, 'figures': figures, 'after_move': after_move, 'after_reload': after_reload,
+            'usable_s': usable_s, 'ws_bytes': ws_bytes, 'console': console, 'text': text, 'error': error, 'moved': moved, 'changed': changed,
+            'screenshot': shot_dir / f'{stem}.png'}
