@@ -12,7 +12,8 @@ import anywidget
 import traitlets
 import posebench
 from .skeleton import Skeleton, H36M17, get_skeleton
-from .geometry import as_tensor, joints_to_bones, root_centre
+from .geometry import as_tensor, joints_to_bones, root_centre, m_to_mm
+from .recipe import load_model as recipe_load_model
 
 # %% auto #0
 __all__ = ['PLOT_ESM', 'SIDE_COLOURS', 'POSE_STYLES', 'ASSETS', 'SWEEP', 'QUANTITIES', 'COMPONENTS', 'PER_JOINT', 'SET_COLOURS',
@@ -263,42 +264,17 @@ def plot_skeletons_mpl(poses, skel: Skeleton = H36M17, titles=None, frame: str =
 # %% ../nbs/14_viz.ipynb #457e7e9e
 ASSETS = Path(posebench.__file__).parent / 'assets'
 
-def _build_model(name: str, kwargs: dict, skeleton):
-    # TEMPORARY, private: until posebench.models' registry builds every model file's `model` name (including
-    # 'hardy_lifter'), viz builds the two kinds its dashboards use. To be replaced by the project-wide loader.
-    from posebench.models import get_model
-    from posebench.unsupervised import RepresentationLifter
-    if name == 'hardy_lifter': return RepresentationLifter(skeleton=skeleton, **kwargs)
-    return get_model(name, skeleton=skeleton, **kwargs)
 
-def _load_model_file(path):
-    # TEMPORARY, private: the project-wide loader of 'posebench.model/1' files and checkpoint.pt goes to posebench.models.
-    ck = torch.load(path, map_location='cpu', weights_only=True)
-    if not isinstance(ck, dict): raise ValueError(f"{path}: expected a dict (posebench.model/1 or checkpoint.pt), got {type(ck).__name__}")
-    if ck.get('format') == 'posebench.model/1':
-        name, kw, sd, info, skel = ck['model'], dict(ck.get('model_kwargs') or {}), ck['state_dict'], dict(ck.get('info') or {}), ck.get('skeleton', 'h36m17')
-    elif isinstance(ck.get('meta'), dict) and isinstance(ck.get('modules'), dict):
-        meta, mods = ck['meta'], ck['modules']
-        if 'model' not in meta: raise ValueError(f"{path}: checkpoint meta has no 'model' name; keys {sorted(meta)}")
-        key = 'model' if 'model' in mods else 'generator' if 'generator' in mods else None
-        if key is None: raise ValueError(f"{path}: checkpoint modules hold no 'model' (or 'generator'); keys {sorted(mods)}")
-        name, kw, sd, skel = meta['model'], dict(meta.get('model_kwargs') or {}), mods[key], meta.get('skeleton', 'h36m17')
-        info = {k: v for k, v in meta.items() if k not in ('model', 'model_kwargs')}
-    else:
-        raise ValueError(f"{path}: not a posebench model file (format {ck.get('format')!r}) nor a checkpoint.pt; keys {sorted(ck)}")
-    net = _build_model(name, kw, get_skeleton(skel) if isinstance(skel, str) else skel)
-    net.load_state_dict(sd)
-    return net.eval(), {'model': name, 'model_kwargs': kw, 'skeleton': skel, **info}
 
 # %% ../nbs/14_viz.ipynb #a79e932b
 def load_model(path_or_name) -> tuple:
-    "A model (eval mode, CPU) and its facts from a model file, a training run's checkpoint.pt, or a shipped asset's name."
+    "(model in eval mode on the CPU, its facts) from a shipped asset's name, a model file, or any training run (folder or checkpoint.pt)."
     p = Path(path_or_name)
     if not p.suffix and not p.exists(): p = ASSETS / f'{path_or_name}.pt'
     if not p.exists():
         have = sorted(q.stem for q in ASSETS.glob('*.pt'))
         raise ValueError(f"load_model: no file {str(path_or_name)!r} (shipped models: {have})")
-    return _load_model_file(p)
+    return recipe_load_model(p, return_info=True)
 
 # %% ../nbs/14_viz.ipynb #8f55e46a
 @torch.no_grad()
@@ -306,7 +282,7 @@ def predict_mm(model, poses, batch_size: int = 8192) -> torch.Tensor:
     "Root-relative 3D predictions (N, J, 3) in mm of a supervised estimator for a PoseSet (from its `inputs2d()`)."
     x = poses.inputs2d().float()
     model.eval()
-    return torch.cat([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]) * 1000.0 if len(x) else x.new_zeros(0, x.shape[1], 3)
+    return m_to_mm(torch.cat([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])) if len(x) else x.new_zeros(0, x.shape[1], 3)
 
 # %% ../nbs/14_viz.ipynb #1ec50a51
 def sequence_table(poses) -> dict:

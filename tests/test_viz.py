@@ -44,16 +44,16 @@ def test_load_model_reads_model_files_and_checkpoints(tmp_path):
     net, facts = viz.load_model('simple_baseline')
     assert facts['model'] == 'simple_baseline' and 'tests' in facts
     for p in viz.ASSETS.glob('*.pt'): assert p.stat().st_size < 5 * 2**20, p      # a few MB at most
-    torch.save({'meta': {'model': 'simple_baseline', 'model_kwargs': facts['model_kwargs']},
-                'modules': {'model': net.state_dict()}}, tmp_path / 'checkpoint.pt')
-    net2, _ = viz.load_model(tmp_path / 'checkpoint.pt')
+    from posebench.recipe import save_model
+    save_model(tmp_path / 'copy.pt', 'simple_baseline', net, facts['model_kwargs'])
+    net2, _ = viz.load_model(tmp_path / 'copy.pt')
     x = torch.randn(2, 17, 2)
     assert torch.allclose(net(x), net2(x))
     lifter, f = viz.load_model('hardy_full')
     assert f['model'] == 'hardy_lifter' and lifter(x).shape == (2, 17)
     with pytest.raises(ValueError, match='shipped'): viz.load_model('no_such_model')
     torch.save([1, 2], tmp_path / 'list.pt')
-    with pytest.raises(ValueError, match='dict'): viz.load_model(tmp_path / 'list.pt')
+    with pytest.raises(ValueError, match='list.pt'): viz.load_model(tmp_path / 'list.pt')
 
 def test_viewer_pickers_slider_strip(poses):
     pred = poses.pose3d.clone()

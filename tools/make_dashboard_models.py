@@ -2,8 +2,8 @@
 
     python tools/make_dashboard_models.py            # ~6 min on one CPU core; same seed, same files
 
-Files are in the project-wide 'posebench.model/1' format (a dict of tensors and plain values, read back with
-`torch.load(path, map_location='cpu', weights_only=True)`):
+Files are in the project-wide 'posebench.model/1' format (`posebench.recipe.save_model`: a dict of tensors and plain
+values with a SHA-256 trailer, read back by `posebench.recipe.load_model`, never unpickled):
     {'format': 'posebench.model/1', 'model': <registry name>, 'model_kwargs': {...}, 'skeleton': 'h36m17',
      'state_dict': ..., 'info': {...training facts...}}
 - simple_baseline.pt: `posebench.models.get_model('simple_baseline', **model_kwargs)`, supervised on the default
@@ -15,22 +15,20 @@ import argparse, time
 from pathlib import Path
 import torch
 from posebench.data import load_benchmark
-from posebench.train import TrainConfig, train_supervised
-from posebench.unsupervised import HardyConfig, train_representation
+from posebench.train import TrainConfig
+from posebench.supervised import train_supervised
+from posebench.unsupervised import HardyOptions, train_representation
+from posebench.recipe import save_model, load_model, MODEL_FORMAT
 
 ASSETS = Path(__file__).resolve().parents[1] / 'posebench' / 'assets'
-FORMAT = 'posebench.model/1'
-
 def _save(path, name, kwargs, module, info):
-    sd = {k: v.detach().cpu().clone().contiguous() for k, v in module.state_dict().items()}
-    torch.save({'format': FORMAT, 'model': name, 'model_kwargs': kwargs, 'skeleton': 'h36m17', 'state_dict': sd,
-                'info': info}, path)
-    back = torch.load(path, map_location='cpu', weights_only=True)           # the only way the dashboards read it
-    assert back['format'] == FORMAT and set(back['state_dict']) == set(sd)
+    save_model(path, name, module.cpu(), kwargs, 'h36m17', info)
+    back, facts = load_model(path, return_info=True)                            # the only way the dashboards read it
+    assert facts['model'] == name and set(back.state_dict()) == set(module.state_dict())
     print(f"wrote {path} ({path.stat().st_size / 2**20:.2f} MB)")
 
 def _tests_metrics(res, keys=('mpjpe', 'p_mpjpe', 'n_mpjpe')):
-    return {t: {k: round(float(v[k]), 2) for k in keys if k in v} for t, v in res['tests'].items()}
+    return {t: {k: round(float(v[k]), 2) for k in keys if k in v} for t, v in res.tests.items()}
 
 def simple_baseline(train, tests, seed, epochs):
     kw = dict(width=384, blocks=2)
@@ -38,16 +36,16 @@ def simple_baseline(train, tests, seed, epochs):
     t0 = time.perf_counter()
     res = train_supervised(train, tests, model='simple_baseline', cfg=cfg, model_kwargs=kw)
     info = {'data': 'default', 'train_subjects': sorted(set(train.subject.tolist())), 'train_n': len(train),
-            'recipe': 'posebench.train.train_supervised', 'epochs': epochs, 'batch_size': 256, 'lr': 1e-3, 'seed': seed,
+            'recipe': 'posebench.supervised.train_supervised', 'epochs': epochs, 'batch_size': 256, 'lr': 1e-3, 'seed': seed,
             'wall_time_s': round(time.perf_counter() - t0, 1), 'tests': _tests_metrics(res)}
     _save(ASSETS / 'simple_baseline.pt', 'simple_baseline', kw, res.model, info)
 
 def hardy(train, tests, seed, epochs, representation):
     kw = dict(representation=representation, width=256, blocks=2, match_params=True)
-    cfg = HardyConfig(representation=representation, width=256, blocks=2, critic_width=256)
+    opts = HardyOptions(representation=representation, width=256, blocks=2, critic_width=256)
     tcfg = TrainConfig(epochs=epochs, batch_size=512, seed=seed, device='cpu', progress=True)
     t0 = time.perf_counter()
-    res = train_representation(train, tests, representation, cfg=cfg, train_cfg=tcfg)
+    res = train_representation(train, tests, representation, opts, tcfg)
     info = {'data': 'default', 'train_subjects': sorted(set(train.subject.tolist())), 'train_n': len(train),
             'recipe': 'posebench.unsupervised.train_representation (no 3D labels)', 'epochs': epochs,
             'batch_size': 512, 'seed': seed, 'input': 'posebench.unsupervised.hardy_normalize(pose2d)',
