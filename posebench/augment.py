@@ -11,7 +11,7 @@ import torch
 from torch import nn
 from .skeleton import Skeleton, H36M17, H36M16
 from .geometry import (as_tensor, joints_to_bones, bones_to_joints, bone_lengths, axis_angle_to_matrix,
-                                project, normalize_screen, mm_to_m, m_to_mm)
+                                project, normalize_screen, mm_to_m, m_to_mm, MM_PER_M)
 from .losses import lsgan_d, lsgan_g
 from .train import TrainConfig, make_scheduler
 from .recipe import Recipe, RunResult, run, predict_batches, eval_mode
@@ -129,7 +129,7 @@ class Augmentor(nn.Module):
                  rot_limit: float = math.pi,  # axis-angle components in ±rot_limit (tanh · π)
                  ba_fixed=('Spine', 'Thorax'),  # BA leaves the bones ending here unchanged (pelvis→spine, spine→thorax)
                  bl_fixed=('Thorax',),  # BL leaves the ratio of the bones ending here at 1
-                 unit: float = 1000.,  # mm per network unit (the network works in metres)
+                 unit: float = MM_PER_M,  # mm per network unit (the network works in metres)
                  min_depth: float = 0.):  # mm added to t_z = (·)² (0 = the public code; > 0 keeps poses off the lens)
         super().__init__()
         self.skeleton, self.ba, self.bl, self.rt = skeleton, ba, bl, rt

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from .skeleton import Skeleton, H36M17, get_skeleton
-from .geometry import (as_tensor, euler_to_matrix, axis_angle_to_matrix, axis_rotation, forward_kinematics,
+from .geometry import (as_tensor, euler_to_matrix, axis_angle_to_matrix, axis_rotation, forward_kinematics, mm_to_m,
                                 joints_to_bones, project, root_centre, normalize_screen)
 
 # %% auto #0
@@ -555,7 +555,7 @@ class PoseGenerator:
             x3 = d['pose3d'].reshape(-1, J, 3)[:batch_size]
             x2 = d['pose2d'].reshape(-1, J, 2)[:batch_size]
             cam = d['camera'][:, None].expand(S, gen.sequence_length, 6).reshape(-1, 6)[:batch_size]
-            yield dict(x=normalize_screen(x2, cam[:, 4], cam[:, 5]), y=root_centre(x3) / 1000, pose3d=x3, pose2d=x2, camera=cam)
+            yield dict(x=normalize_screen(x2, cam[:, 4], cam[:, 5]), y=mm_to_m(root_centre(x3)), pose3d=x3, pose2d=x2, camera=cam)
 
     def source(self, batch_size: int, steps_per_epoch: int, seed: int = 0, device=None, pool_batches: int = 16,
                prefetch: bool = True, extras: bool = False, compile: bool = False) -> 'GeneratedSource':
@@ -612,7 +612,7 @@ class GeneratedSource:
         idx = torch.randperm(S * T, generator=g, device=gen.device)[:n]
         x3, x2 = d['pose3d'].reshape(-1, J, 3)[idx], d['pose2d'].reshape(-1, J, 2)[idx]
         cam = d['camera'][idx // T]
-        out = dict(x=normalize_screen(x2, cam[:, 4], cam[:, 5]), y=root_centre(x3) / 1000)
+        out = dict(x=normalize_screen(x2, cam[:, 4], cam[:, 5]), y=mm_to_m(root_centre(x3)))
         if self.extras: out.update(pose3d=x3, pose2d=x2, camera=cam)
         return out
 
