@@ -13,7 +13,7 @@ import traitlets
 import posebench
 from .skeleton import Skeleton, H36M17, get_skeleton
 from .geometry import as_tensor, joints_to_bones, root_centre, m_to_mm
-from .recipe import load_model as recipe_load_model
+from .recipe import load_model as recipe_load_model, load_run, scale_align
 
 # %% auto #0
 __all__ = ['PLOT_ESM', 'SIDE_COLOURS', 'POSE_STYLES', 'ASSETS', 'SWEEP', 'QUANTITIES', 'COMPONENTS', 'PER_JOINT', 'SET_COLOURS',
@@ -274,12 +274,18 @@ def load_model(path_or_name) -> tuple:
     if not p.exists():
         have = sorted(q.stem for q in ASSETS.glob('*.pt'))
         raise ValueError(f"load_model: no file {str(path_or_name)!r} (shipped models: {have})")
+    if p.is_dir() or p.name == 'checkpoint.pt':        # a training run of any recipe: its own predict_mm
+        recipe = load_run(p)
+        return recipe, {'model': recipe.method_name(), **recipe.checkpoint_meta}
     return recipe_load_model(p, return_info=True)
 
 # %% ../nbs/14_viz.ipynb #8f55e46a
 @torch.no_grad()
 def predict_mm(model, poses, batch_size: int = 8192) -> torch.Tensor:
-    "Root-relative 3D predictions (N, J, 3) in mm of a supervised estimator for a PoseSet (from its `inputs2d()`)."
+    "Root-relative 3D predictions (N, J, 3) in mm for a PoseSet: an estimator on its `inputs2d()`, or a trained recipe (scale-aligned when its protocol says so)."
+    if hasattr(model, 'predict_mm'):
+        pred = model.predict_mm(poses)
+        return scale_align(pred, poses.targets3d().float()) if model.protocol.align == 'scale' else pred
     x = poses.inputs2d().float()
     model.eval()
     return m_to_mm(torch.cat([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])) if len(x) else x.new_zeros(0, x.shape[1], 3)
