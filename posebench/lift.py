@@ -17,6 +17,7 @@ from .models import get_model, MODELS
 from .train import atomic_write
 from .recipe import save_model, load_model
 from .viz import skeleton_traces, to_display
+from .data import PoseSet
 
 # %% auto #0
 __all__ = ['COCO17', 'BODY25', 'LAYOUTS', 'BODY25_TO_COCO17', 'FORMATS', 'SPINE_FRACTION', 'HEAD_FACTORS', 'FACE_FROM_TORSO',
@@ -24,8 +25,8 @@ __all__ = ['COCO17', 'BODY25', 'LAYOUTS', 'BODY25_TO_COCO17', 'FORMATS', 'SPINE_
            'detect_format', 'read_keypoints', 'body25_to_coco17', 'coco17_to_h36m17', 'to_h36m17', 'check_units',
            'to_pixels', 'check_anatomy', 'fill_gaps', 'gap_report', 'estimate_root', 'LiftResult', 'lift_keypoints',
            'save_npz', 'save_json', 'lift_figure', 'save_html', 'fixed_length_pose', 'bvh_text', 'save_bvh',
-           'save_lift', 'coco_points_3d', 'make_detector_keypoints', 'write_coco_json', 'write_mmpose_json',
-           'coco17_to_body25', 'write_openpose_dir', 'write_keypoints_npz']
+           'save_lift', 'lifted_poseset', 'coco_points_3d', 'make_detector_keypoints', 'write_coco_json',
+           'write_mmpose_json', 'coco17_to_body25', 'write_openpose_dir', 'write_keypoints_npz']
 
 # %% ../nbs/17_lift.ipynb #d26b0769
 COCO17 = ('nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear', 'left_shoulder', 'right_shoulder',
@@ -708,6 +709,17 @@ def save_lift(result: LiftResult, out_dir, stem: str = 'lifted', fps: float = 30
     if html: paths['html'] = out / f'{stem}.html'; save_html(result, paths['html'], include_plotlyjs)
     if bvh: paths['bvh'] = out / f'{stem}.bvh'; save_bvh(result, paths['bvh'], fps, bvh_units)
     return paths
+
+# %% ../nbs/17_lift.ipynb #fe3d6c26
+def lifted_poseset(result: LiftResult, fps: float = 30., name: str = 'lifted', depth_mm: float = 5000.) -> PoseSet:
+    "The lifted sequence as a PoseSet (3D joints, the H36M-17 2D key points, a nominal camera) for the skeleton viewer."
+    kp, F = result.keypoints, len(result)
+    if kp.image_size is None: raise ValueError("lifted_poseset: the key points carry no image size; give image_size when lifting")
+    w, h = (float(v) for v in kp.image_size)
+    root = result.root if result.root is not None else torch.tensor([0., 0., depth_mm]).expand(F, 3)
+    camera = torch.tensor([max(w, h), max(w, h), w / 2, h / 2, w, h]).expand(F, 6)   # nominal focal: drawing only
+    return PoseSet((result.pose3d + root[:, None]).float(), kp.xy.float(), camera.float().clone(),
+                   np.full(F, 'video'), np.full(F, name), np.zeros(F, np.int64), float(fps), H36M17, name)
 
 # %% ../nbs/17_lift.ipynb #3c271b0d
 def _unit(v): return v / v.norm(dim=-1, keepdim=True).clamp_min(1e-9)

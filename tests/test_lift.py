@@ -282,3 +282,17 @@ def test_lift_command(tmp_path, kp, clip, capsys):
                  '--out', str(tmp_path / 'o2')]) == 2
     err = capsys.readouterr().err
     assert 'h36m.npz' in err and len(err.strip().splitlines()) == 1
+
+
+def test_viewer_opens_a_lifted_sequence(kp, net):
+    "The skeleton viewer plays a lifted video: the 2D key points the model saw next to its 3D joints, frame by frame."
+    from posebench.viz import SkeletonViewer
+    res = L.lift_keypoints(kp, net)
+    ps = L.lifted_poseset(res, fps=30.)
+    assert len(ps) == len(res) and torch.allclose(ps.targets3d(), res.pose3d, atol=1e-3)
+    assert torch.allclose(ps.pose2d, res.keypoints.xy)
+    v = SkeletonViewer(ps)
+    assert len(v.indices) == len(ps)                                     # one clip: the whole video on the slider
+    before3, before2 = repr(v.fig3d.data), repr(v.fig2d.data)
+    v.slider.value = min(5, v.slider.max)
+    assert repr(v.fig3d.data) != before3 and repr(v.fig2d.data) != before2   # both panels follow the frame
