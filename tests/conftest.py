@@ -21,3 +21,12 @@ def cmu_npz() -> Path: return _need(SHARED_DATA / 'cmu' / 'cmu_h36m17.npz')
 
 @pytest.fixture
 def cmu_raw() -> Path: return _need(SHARED_DATA / 'cmu' / 'raw')
+
+
+@pytest.fixture(autouse=True, scope='module')
+def _one_torch_thread():
+    "Tiny networks on a shared 2-core machine: one intra-op thread avoids OpenMP oversubscription (several x faster)."
+    import torch
+    n = torch.get_num_threads(); torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

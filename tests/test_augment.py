@@ -10,13 +10,6 @@ from posebench.augment import (bone_angle_op, bone_length_op, rigid_transform_op
                                project_pose, inside_image, check_finite, AugmentationNaNError)
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _one_torch_thread():
-    "Tiny networks on a shared 2-core machine: one intra-op thread avoids OpenMP oversubscription (several x faster)."
-    n = torch.get_num_threads(); torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 def poses(n=16, skel=H36M17, seed=0):
     "Random plausible-size poses: random bone directions with 100–400 mm bones, root 4–6 m in front of the camera."

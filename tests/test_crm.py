@@ -6,13 +6,6 @@ from posebench.crm import (JointHistograms, joint_bounds, cips_weights, crm_weig
                            effective_sample_size)
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _one_torch_thread():
-    "Tiny networks on a shared 2-core machine: one intra-op thread avoids OpenMP oversubscription (several x faster)."
-    n = torch.get_num_threads(); torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 def _poses(n, shift=0., seed=0, J=17):
     g = torch.Generator().manual_seed(seed)

@@ -10,13 +10,6 @@ from posebench.dof import (torso_plane, pose_attributes, attributes_one_hot, att
                            DOFNet, DOFLifter, AttributeClassifier, dof_loss, attribute_loss)
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _one_torch_thread():
-    "Tiny networks on a shared 2-core machine: one intra-op thread avoids OpenMP oversubscription (several x faster)."
-    n = torch.get_num_threads(); torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 PLANE_IDS = H36M17.index(list(TORSO_PLANE_JOINTS))
 
 

@@ -10,13 +10,6 @@ from posebench.unsupervised import SVMACRecipe, SVMACOptions, HardyRecipe, Hardy
 from posebench.crm import PoseGURecipe, PoseGUOptions
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _one_torch_thread():
-    "Tiny networks on a shared 2-core machine: one intra-op thread avoids OpenMP oversubscription (several x faster)."
-    n = torch.get_num_threads(); torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 TINY = {'width': 64, 'blocks': 1}
 
 

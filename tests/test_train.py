@@ -11,13 +11,6 @@ from posebench.recipe import evaluate, RunResult, load_run
 from posebench.supervised import train_supervised
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _one_torch_thread():
-    "Tiny networks on a shared 2-core machine: one intra-op thread avoids OpenMP oversubscription (several x faster)."
-    n = torch.get_num_threads(); torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 ROOT = Path(__file__).resolve().parents[1]
 
 

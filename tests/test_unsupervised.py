@@ -9,13 +9,6 @@ from posebench import losses as L
 from posebench import unsupervised as U
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _one_torch_thread():
-    "Tiny networks on a shared 2-core machine: one intra-op thread avoids OpenMP oversubscription (several x faster)."
-    n = torch.get_num_threads(); torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 LEGS, TORSO = H36M17.part('legs_torso', 'legs'), H36M17.part('legs_torso', 'torso')
 
 
