@@ -15,7 +15,7 @@ from .recipe import Recipe, RunResult, run, predict_batches, eval_mode
 
 # %% auto #0
 __all__ = ['POSEGU_ARMS', 'joint_bounds', 'JointHistograms', 'cips_weights', 'effective_sample_size', 'crm_weights',
-           'counterfactual_loss', 'PoseGUOptions', 'PoseGURecipe', 'train_posegu', 'plot_joint_distributions']
+           'counterfactual_loss', 'PoseGUOptions', 'PoseGURecipe', 'train_posegu']
 
 # %% ../nbs/10_crm.ipynb #37fbafb5
 def _check2d(x, what):
@@ -248,25 +248,4 @@ def train_posegu(train, tests=None, options: PoseGUOptions | None = None, cfg: T
                eval_samples)
 
 # %% ../nbs/10_crm.ipynb #b9fb0bf1
-def plot_joint_distributions(real2d, generated2d, joints=None, names=None, bins: int = 60, root_relative: bool = True,
-                             titles=('real', 'generated'), path=None):
-    "PoseGU Figure 1 idea: 2D histograms (log colour scale) of joint positions (all `joints` pooled), real vs generated."
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import LogNorm
-    sets = [_prep(s, root_relative, f'plot_joint_distributions {t}') for s, t in zip((real2d, generated2d), titles)]
-    J = sets[0].shape[1]
-    joints = list(range(1, J) if root_relative else range(J)) if joints is None else list(joints)
-    lo, hi = joint_bounds(*[s[:, joints] for s in sets], root_relative=False)
-    lo, hi = lo.min(0).values, hi.max(0).values
-    fig, axs = plt.subplots(1, 2, figsize=(9, 4.2), sharex=True, sharey=True)
-    for ax, s, t in zip(axs, sets, titles):
-        p = s[:, joints].reshape(-1, 2).cpu().numpy()
-        ax.hist2d(p[:, 0], p[:, 1], bins=bins, range=[[lo[0].item(), hi[0].item()], [lo[1].item(), hi[1].item()]],
-                  cmap='magma', density=True, norm=LogNorm(vmin=1e-2))
-        ax.set_title(f"{t} ({len(s)} poses)"); ax.set_aspect('equal')
-        ax.set_xlabel('x (normalised screen, root-relative)' if root_relative else 'x (normalised screen)')
-    axs[0].invert_yaxis()                       # image y points down; the axes are shared, so flip once
-    fig.suptitle('joint positions: ' + ('all joints' if names is None else ', '.join(names)))
-    fig.tight_layout()
-    if path is not None: fig.savefig(path, dpi=100)
-    return fig
+#| export

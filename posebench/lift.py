@@ -16,7 +16,7 @@ from .kinematics import inverse_kinematics, forward_kinematics_angles, bone_fram
 from .models import get_model, MODELS
 from .train import atomic_write
 from .recipe import save_model, load_model
-from .viz import skeleton_traces, to_display
+from .viz import skeleton_traces, to_display, animation_figure
 from .data import PoseSet
 
 # %% auto #0
@@ -572,31 +572,9 @@ def save_json(result: LiftResult, path, decimals: int = 1):
 
 # %% ../nbs/17_lift.ipynb #80d022f8
 def lift_figure(result: LiftResult, max_frames: int = 300, title: str = ''):
-    "A plotly figure animating the 2D key points and the lifted 3D pose side by side."
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-    F = len(result)
-    idx = np.unique(np.linspace(0, F - 1, min(F, max_frames)).round().astype(int))
-    p3, p2 = result.pose3d, result.keypoints.xy
-    fig = make_subplots(1, 2, specs=[[{'type': 'xy'}, {'type': 'scene'}]], subplot_titles=('2D input (pixels)', '3D lifted (mm)'))
-    def traces(i): return skeleton_traces(p2[i], dim=2, name='2D'), skeleton_traces(p3[i], name='3D')
-    t2, t3 = traces(idx[0])
-    for t in t2: fig.add_trace(t, 1, 1)
-    for t in t3: fig.add_trace(t, 1, 2)
-    n2 = len(t2)
-    fig.frames = [go.Frame(data=sum(traces(i), []), name=str(int(result.frame[i])),
-                           traces=list(range(n2 + len(t3)))) for i in idx]
-    w, h = result.keypoints.image_size
-    r = float(np.abs(to_display(p3)).max())
-    steps = [dict(method='animate', label=str(int(result.frame[i])),
-                  args=[[str(int(result.frame[i]))], dict(mode='immediate', frame=dict(duration=0, redraw=True))]) for i in idx]
-    fig.update_layout(title=title or f'{Path(result.keypoints.source).name}: {F} frames', height=520,
-                      xaxis=dict(range=[0, w], scaleanchor='y'), yaxis=dict(range=[-h, 0]),
-                      scene=dict(aspectmode='cube', xaxis=dict(range=[-r, r]), yaxis=dict(range=[-r, r]), zaxis=dict(range=[-r, r])),
-                      sliders=[dict(steps=steps, currentvalue=dict(prefix='frame '))],
-                      updatemenus=[dict(type='buttons', buttons=[dict(label='play', method='animate',
-                                   args=[None, dict(frame=dict(duration=40, redraw=True), fromcurrent=True)])])])
-    return fig
+    "A plotly figure animating the 2D key points and the lifted 3D pose side by side (`posebench.viz.animation_figure`)."
+    return animation_figure(result.pose3d, result.keypoints.xy, result.frame, result.keypoints.image_size,
+                            title or f'{Path(result.keypoints.source).name}: {len(result)} frames', max_frames)
 
 def save_html(result: LiftResult, path, include_plotlyjs=True, max_frames: int = 300):
     "Interactive HTML animation (2D input + 3D pose); self-contained unless include_plotlyjs='cdn'."

@@ -22,7 +22,7 @@ __all__ = ['REPRESENTATIONS', 'STABILITY_SEEDS', 'svmac_normalize', 'hardy_norma
            'PartLifter', 'matched_width', 'representation_parts', 'RepresentationLifter', 'sensitivity', 'SVMACOptions',
            'HardyOptions', 'AdversarialRecipe', 'svmac_supervision_target', 'svmac_supervised_loss', 'SVMACRecipe',
            'train_svmac', 'scale_equivariant', 'HardyRecipe', 'train_representation', 'stability_study',
-           'stability_curves', 'stability_summary', 'plot_stability']
+           'stability_curves', 'stability_summary']
 
 # %% ../nbs/12_unsupervised.ipynb #6a842e83
 def _check_2d(x2d, what):
@@ -531,16 +531,4 @@ def stability_summary(runs, key: str, window=(500 / 800, 1.0)) -> dict:
     return {k: {'mean': float(v.mean()), 'std': float(v.std(ddof=1)) if len(v) > 1 else float('nan'), 'n': len(v)}
             for k, v in pick.items()} | {'window_epochs': [lo + 1, hi], 'key': key}
 
-def plot_stability(curves: dict | list, title: str = 'Training stability'):
-    "Plotly figure of mean ± std curves (one or several `stability_curves` results, labelled by their key/method)."
-    import plotly.graph_objects as go
-    curves = [curves] if isinstance(curves, dict) else list(curves)
-    fig = go.Figure()
-    for c in curves:
-        e, mu, sd = np.array(c['epoch']), np.array(c['mean']), np.array(c['std'])
-        label = c.get('label', c['key'])
-        fig.add_trace(go.Scatter(x=np.r_[e, e[::-1]], y=np.r_[mu + sd, (mu - sd)[::-1]], fill='toself', opacity=0.25,
-                                 line=dict(width=0), showlegend=False, name=label))
-        fig.add_trace(go.Scatter(x=e, y=mu, mode='lines+markers', name=f"{label} (n={c['n']})"))
-    fig.update_layout(title=title, xaxis_title='epoch', yaxis_title='error (mm)', width=700, height=420)
-    return fig
+

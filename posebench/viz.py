@@ -14,13 +14,20 @@ import posebench
 from .skeleton import Skeleton, H36M17, get_skeleton
 from .geometry import as_tensor, joints_to_bones, root_centre, m_to_mm
 from .recipe import load_model as recipe_load_model, load_run, scale_align
+from .crm import joint_bounds
+import matplotlib
+import matplotlib.pyplot as plt
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 # %% auto #0
 __all__ = ['PLOT_ESM', 'SIDE_COLOURS', 'POSE_STYLES', 'ASSETS', 'SWEEP', 'QUANTITIES', 'COMPONENTS', 'PER_JOINT', 'SET_COLOURS',
            'plotly_js', 'PlotView', 'to_display', 'bone_sides', 'skeleton_traces', 'view_radius', 'skeleton_scene',
            'skeleton_figure', 'plot_skeletons_mpl', 'load_model', 'predict_mm', 'sequence_table', 'error_strip_figure',
            'SkeletonViewer', 'scale_keypoint', 'response_curve', 'sensitivity_heatmap', 'SensitivityProbe',
-           'torso_forward', 'pose_statistics', 'quantity_label', 'histogram1d', 'histogram2d', 'DistributionExplorer']
+           'torso_forward', 'pose_statistics', 'quantity_label', 'histogram1d', 'histogram2d', 'DistributionExplorer',
+           'plot_stability', 'plot_joint_distributions', 'line_styles', 'plot_bench_curves', 'plot_joint_heatmap',
+           'animation_figure']
 
 # %% ../nbs/14_viz.ipynb #7cb7b0a3
 PLOT_ESM = r"""
@@ -126,7 +133,6 @@ class PlotView(anywidget.AnyWidget):
     @property
     def figure(self):
         "The same figure as a static `plotly.graph_objects.Figure` (for `fig.show()`, `write_image`, ...)."
-        import plotly.graph_objects as go
         return go.Figure(data=self.data, layout=self.layout)
 
 # %% ../nbs/14_viz.ipynb #e9caca5c
@@ -232,13 +238,11 @@ def skeleton_figure(poses, skel: Skeleton = H36M17, names=None, frame: str = 'ca
                   scene=skeleton_scene(r, frame, unit), uirevision='keep',
                   legend=dict(orientation='h', x=0.0, y=0.0, bgcolor='rgba(255,255,255,0.7)'))
     if widget: return PlotView(data, layout)
-    import plotly.graph_objects as go
     return go.Figure(data=data, layout=layout)
 
 # %% ../nbs/14_viz.ipynb #303a3aa6
 def plot_skeletons_mpl(poses, skel: Skeleton = H36M17, titles=None, frame: str = 'camera', path=None, ncols: int = 4):
     "Matplotlib grid of 3D skeletons (K, J, 3), root-centred, seen from the camera's side; saves a PNG when `path` is given."
-    import matplotlib.pyplot as plt
     poses = as_tensor(poses)
     poses = poses[None] if poses.ndim == 2 else poses
     K = len(poses)
@@ -510,7 +514,6 @@ def sensitivity_heatmap(matrix, skel: Skeleton = H36M17, title: str = '', widget
                   yaxis=dict(title=dict(text='moved 2D key point', font=dict(size=10)), autorange='reversed', **ticks),
                   shapes=_heat_marks(mark, len(names)), uirevision='heat')
     if widget: return PlotView(data, layout, name='heatmap')
-    import plotly.graph_objects as go
     return go.Figure(data=data, layout=layout)
 
 def _heat_marks(mark, J):
@@ -848,3 +851,111 @@ class DistributionExplorer:
     def _ipython_display_(self):
         from IPython.display import display
         display(self.widget)
+
+# %% ../nbs/14_viz.ipynb #7e26bd3b
+def plot_stability(curves: dict | list, title: str = 'Training stability'):
+    "Plotly figure of mean ± std curves (one or several `stability_curves` results, labelled by their key/method)."
+    curves = [curves] if isinstance(curves, dict) else list(curves)
+    fig = go.Figure()
+    for c in curves:
+        e, mu, sd = np.array(c['epoch']), np.array(c['mean']), np.array(c['std'])
+        label = c.get('label', c['key'])
+        fig.add_trace(go.Scatter(x=np.r_[e, e[::-1]], y=np.r_[mu + sd, (mu - sd)[::-1]], fill='toself', opacity=0.25,
+                                 line=dict(width=0), showlegend=False, name=label))
+        fig.add_trace(go.Scatter(x=e, y=mu, mode='lines+markers', name=f"{label} (n={c['n']})"))
+    fig.update_layout(title=title, xaxis_title='epoch', yaxis_title='error (mm)', width=700, height=420)
+    return fig
+
+# %% ../nbs/14_viz.ipynb #930156ee
+def plot_joint_distributions(real2d, generated2d, joints=None, names=None, bins: int = 60, root_relative: bool = True,
+                             titles=('real', 'generated'), path=None):
+    "PoseGU Figure 1 idea: 2D histograms (log colour scale) of joint positions (all `joints` pooled), real vs generated."
+    from matplotlib.colors import LogNorm
+    sets = [as_tensor(s).float() for s in (real2d, generated2d)]
+    for s, t in zip(sets, titles):
+        if s.ndim != 3 or s.shape[-1] != 2: raise ValueError(f"plot_joint_distributions: {t} poses must be (N, J, 2), got {tuple(s.shape)}")
+    sets = [root_centre(s) if root_relative else s for s in sets]
+    J = sets[0].shape[1]
+    joints = list(range(1, J) if root_relative else range(J)) if joints is None else list(joints)
+    lo, hi = joint_bounds(*[s[:, joints] for s in sets], root_relative=False)
+    lo, hi = lo.min(0).values, hi.max(0).values
+    fig, axs = plt.subplots(1, 2, figsize=(9, 4.2), sharex=True, sharey=True)
+    for ax, s, t in zip(axs, sets, titles):
+        p = s[:, joints].reshape(-1, 2).cpu().numpy()
+        ax.hist2d(p[:, 0], p[:, 1], bins=bins, range=[[lo[0].item(), hi[0].item()], [lo[1].item(), hi[1].item()]],
+                  cmap='magma', density=True, norm=LogNorm(vmin=1e-2))
+        ax.set_title(f"{t} ({len(s)} poses)"); ax.set_aspect('equal')
+        ax.set_xlabel('x (normalised screen, root-relative)' if root_relative else 'x (normalised screen)')
+    axs[0].invert_yaxis()                       # image y points down; the axes are shared, so flip once
+    fig.suptitle('joint positions: ' + ('all joints' if names is None else ', '.join(names)))
+    fig.tight_layout()
+    if path is not None: fig.savefig(path, dpi=100)
+    return fig
+
+# %% ../nbs/14_viz.ipynb #030494fb
+def line_styles(n: int) -> list:
+    "n distinct (colour, marker, line style) combinations (ten colours, twelve markers, four line styles)."
+    cols = matplotlib.colormaps['tab10'].colors
+    marks, lines = 'osD^vP*Xh<>p', ['-', '--', ':', '-.']
+    return [(cols[i % 10], marks[i % len(marks)], lines[(i // 10) % 4]) for i in range(n)]
+
+def plot_bench_curves(rows, path):
+    "Per-epoch intra-dataset error of every method (one axis, one metric), legend outside the axes."
+    first = {}
+    for r in rows:
+        if r['history'] and r['bench']['intra_test'] and r['method'] not in first: first[r['method']] = r
+    fig, ax = plt.subplots(figsize=(11, 4.5))
+    for (m, r), (c, mk, ls) in zip(first.items(), line_styles(len(first))):
+        key = f"{r['bench']['intra_test']}_mpjpe"
+        if key in r['history'][-1]:
+            ax.plot([h['epoch'] for h in r['history']], [h.get(key, np.nan) for h in r['history']], ls, color=c, marker=mk,
+                    ms=4, label=m + (' (scale-aligned)' if r['protocol'].get('align') == 'scale' else ''))
+    ax.set(xlabel='epoch', ylabel='MPJPE (mm)', title='per-epoch error on the intra-dataset test (seed 0)')
+    ax.legend(fontsize=7, bbox_to_anchor=(1.01, 1), loc='upper left')
+    fig.tight_layout(); fig.savefig(path, dpi=90); plt.close(fig)
+    return path
+
+def plot_joint_heatmap(rows, test, path):
+    "Heat map of per-joint MPJPE (mean over seeds) of every method on `test`."
+    per = {}
+    for r in rows:
+        pj = (r['tests'].get(test) or {}).get('per_joint')
+        if pj: per.setdefault(r['method'], []).append(pj)
+    if not per: return None
+    joints = [j for j in next(iter(per.values()))[0] if j != 'Hip']
+    M = np.array([[np.mean([p.get(j, np.nan) for p in ps]) for j in joints] for ps in per.values()])
+    fig, ax = plt.subplots(figsize=(12, 0.35 * len(per) + 2))
+    im = ax.imshow(M, aspect='auto', cmap='magma_r')
+    ax.set_xticks(range(len(joints)), joints, rotation=45, ha='right'); ax.set_yticks(range(len(per)), list(per), fontsize=8)
+    for (i, j), v in np.ndenumerate(M):
+        if v == v: ax.text(j, i, f"{v:.0f}", ha='center', va='center', fontsize=6, color='w' if v > np.nanmean(M) else 'k')
+    fig.colorbar(im, ax=ax, label='MPJPE (mm)'); ax.set_title(f'error by joint on {test}')
+    fig.tight_layout(); fig.savefig(path, dpi=90); plt.close(fig)
+    return path
+
+# %% ../nbs/14_viz.ipynb #fbacda92
+def animation_figure(pose3d, pose2d, frames=None, image_size=None, title: str = '', max_frames: int = 300):
+    "Plotly animation of a sequence: 2D key points (pixels, y down) beside the 3D pose (mm), a frame slider and play."
+    p3, p2 = as_tensor(pose3d).float(), as_tensor(pose2d).float()
+    F = len(p3)
+    if F == 0 or len(p2) != F: raise ValueError(f"animation_figure: need as many 2D as 3D poses (> 0), got {len(p2)} and {F}")
+    frames = np.arange(F) if frames is None else np.asarray(frames)
+    idx = np.unique(np.linspace(0, F - 1, min(F, max_frames)).round().astype(int))
+    fig = make_subplots(1, 2, specs=[[{'type': 'xy'}, {'type': 'scene'}]], subplot_titles=('2D input (pixels)', '3D lifted (mm)'))
+    def traces(i): return skeleton_traces(p2[i], dim=2, name='2D'), skeleton_traces(p3[i], name='3D')
+    t2, t3 = traces(idx[0])
+    for t in t2: fig.add_trace(t, 1, 1)
+    for t in t3: fig.add_trace(t, 1, 2)
+    fig.frames = [go.Frame(data=sum(traces(i), []), name=str(int(frames[i])), traces=list(range(len(t2) + len(t3))))
+                  for i in idx]
+    w, h = image_size if image_size is not None else (float(p2[..., 0].max()), float(p2[..., 1].max()))
+    r = float(np.abs(to_display(p3)).max())
+    steps = [dict(method='animate', label=str(int(frames[i])),
+                  args=[[str(int(frames[i]))], dict(mode='immediate', frame=dict(duration=0, redraw=True))]) for i in idx]
+    fig.update_layout(title=title or f'{F} frames', height=520,
+                      xaxis=dict(range=[0, w], scaleanchor='y'), yaxis=dict(range=[-h, 0]),
+                      scene=dict(aspectmode='cube', xaxis=dict(range=[-r, r]), yaxis=dict(range=[-r, r]), zaxis=dict(range=[-r, r])),
+                      sliders=[dict(steps=steps, currentvalue=dict(prefix='frame '))],
+                      updatemenus=[dict(type='buttons', buttons=[dict(label='play', method='animate',
+                                   args=[None, dict(frame=dict(duration=40, redraw=True), fromcurrent=True)])])])
+    return fig

@@ -11,10 +11,11 @@ import mistune
 from .jobs import CLAIMS, bench_jobs
 from ..recipe import RunResult, load_run, evaluate
 from ..metrics import results_table, per_joint_table, per_group_table
+from ..viz import plot_bench_curves, plot_joint_heatmap
 
 # %% auto #0
-__all__ = ['load_runs', 'paired_interval', 'evaluate_claims', 'claims_markdown', 'main_table', 'plot_curves', 'plot_joints',
-           'markdown_to_html', 'regenerate_report', 'is_bench_dir']
+__all__ = ['load_runs', 'paired_interval', 'evaluate_claims', 'claims_markdown', 'main_table', 'markdown_to_html',
+           'regenerate_report', 'is_bench_dir']
 
 # %% ../../nbs/16c_bench_report.ipynb #0cba7b2d
 def _short(test_name: str) -> str: return Path(test_name).stem if str(test_name).endswith('.npz') else str(test_name)
@@ -120,48 +121,7 @@ def main_table(rows, digits: int = 1) -> str:
         out.append(line + f" {wt} | {', '.join(sorted({str(r['device']) for r in by[m]}))} |")
     return '\n'.join(out)
 
-def _styles(n):
-    "n distinct (colour, marker, line style) combinations."
-    import matplotlib
-    cols = matplotlib.colormaps['tab10'].colors
-    marks, lines = 'osD^vP*Xh<>p', ['-', '--', ':', '-.']
-    return [(cols[i % 10], marks[i % len(marks)], lines[(i // 10) % 4]) for i in range(n)]
 
-def plot_curves(rows, path):
-    "Per-epoch intra-dataset error of every method (one axis, one metric), legend outside the axes."
-    import matplotlib.pyplot as plt
-    first = {}
-    for r in rows:
-        if r['history'] and r['bench']['intra_test'] and r['method'] not in first: first[r['method']] = r
-    fig, ax = plt.subplots(figsize=(11, 4.5))
-    for (m, r), (c, mk, ls) in zip(first.items(), _styles(len(first))):
-        key = f"{r['bench']['intra_test']}_mpjpe"
-        if key in r['history'][-1]:
-            ax.plot([h['epoch'] for h in r['history']], [h.get(key, np.nan) for h in r['history']], ls, color=c, marker=mk,
-                    ms=4, label=m + (' (scale-aligned)' if r['protocol'].get('align') == 'scale' else ''))
-    ax.set(xlabel='epoch', ylabel='MPJPE (mm)', title='per-epoch error on the intra-dataset test (seed 0)')
-    ax.legend(fontsize=7, bbox_to_anchor=(1.01, 1), loc='upper left')
-    fig.tight_layout(); fig.savefig(path, dpi=90); plt.close(fig)
-    return path
-
-def plot_joints(rows, test, path):
-    "Heat map of per-joint MPJPE (mean over seeds) of every method on `test`."
-    import matplotlib.pyplot as plt
-    per = {}
-    for r in rows:
-        pj = (r['tests'].get(test) or {}).get('per_joint')
-        if pj: per.setdefault(r['method'], []).append(pj)
-    if not per: return None
-    joints = [j for j in next(iter(per.values()))[0] if j != 'Hip']
-    M = np.array([[np.mean([p.get(j, np.nan) for p in ps]) for j in joints] for ps in per.values()])
-    fig, ax = plt.subplots(figsize=(12, 0.35 * len(per) + 2))
-    im = ax.imshow(M, aspect='auto', cmap='magma_r')
-    ax.set_xticks(range(len(joints)), joints, rotation=45, ha='right'); ax.set_yticks(range(len(per)), list(per), fontsize=8)
-    for (i, j), v in np.ndenumerate(M):
-        if v == v: ax.text(j, i, f"{v:.0f}", ha='center', va='center', fontsize=6, color='w' if v > np.nanmean(M) else 'k')
-    fig.colorbar(im, ax=ax, label='MPJPE (mm)'); ax.set_title(f'error by joint on {test}')
-    fig.tight_layout(); fig.savefig(path, dpi=90); plt.close(fig)
-    return path
 
 # %% ../../nbs/16c_bench_report.ipynb #2eabd68c
 def markdown_to_html(md: str, base: Path | None = None, title: str = 'posebench bench') -> str:
@@ -208,9 +168,9 @@ def regenerate_report(out) -> Path:
                               ('Error per joint (left/right averaged)', per_joint_table, {'merge_sides': True})):
             try: md += [f'## {title} (`{intra}`)', '', fn(home, test=intra, **kw), '']
             except ValueError as e: md += [f'_{title}: {e}_', '']
-        plot_curves(home, figs / 'curves.png')
+        plot_bench_curves(home, figs / 'curves.png')
         md += ['## Figures', '', '![per-epoch error](figures/curves.png)', '']
-        if plot_joints(home, intra, figs / 'per_joint.png'): md += ['![error by joint](figures/per_joint.png)', '']
+        if plot_joint_heatmap(home, intra, figs / 'per_joint.png'): md += ['![error by joint](figures/per_joint.png)', '']
     md += ['## Runs', '', '| run | seed | status | wall time | note |', '| --- | --- | --- | --- | --- |']
     for r in runs:
         note = (r.get('error', '') if r.get('status') != 'ok' else '; '.join(r.get('warnings', [])))
