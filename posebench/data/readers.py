@@ -28,7 +28,7 @@ def read_pickled_dict(path, key: str, allow_pickle: bool = False) -> dict:
     if not allow_pickle:
         raise ValueError(f"{path}: key {key!r} is a pickled Python dict (VideoPose3D format). Unpickling can run code "
                          f"stored in the file, so it is off by default: pass allow_pickle=True if you trust this file.")
-    d = open_npz(path, allow_pickle=True)
+    d = open_npz(path, allow_pickle=allow_pickle)      # True here: the caller opted in above
     require_keys(d, [key], path)
     try: return d[key].item()
     except Exception as err: raise ValueError(f"{path}: key {key!r} is not a pickled dict ({err})") from None
