@@ -4,6 +4,7 @@ import pytest
 import torch
 from posebench.cli import main, DEMO
 from posebench.recipe import RunResult, load_run
+from posebench.train import CHECKPOINT, load_checkpoint_file
 
 TINY = ['-p', 'train_fraction', '0.02', '-p', 'test_samples', '200', '-p', 'eval_samples', '100',
         '-p', 'method', "{'model_kwargs': {'width': 32, 'blocks': 1}}", '--device', 'cpu']
@@ -20,6 +21,7 @@ def test_run_refuse_and_resume_exactly_through_the_cli(tmp_path, capsys):
     assert '| simple_baseline |' in io.out and 'metrics.json' in io.out
     one = RunResult.load(tmp_path / 'a' / 'metrics.json')
     assert one.train_config['device'] == 'cpu' and len(one.history) == 1
+    first_s = load_checkpoint_file(tmp_path / 'a' / CHECKPOINT)['elapsed_s']   # training time the checkpoint carries
     # starting afresh in a folder that holds a run is refused (exit 1, naming the way out)
     code, io = _run(tmp_path / 'a', "{'epochs': 2, 'batch_size': 128}", capsys)
     assert code == 1 and 'already holds a run' in io.err and 'resume' in io.err
@@ -32,7 +34,10 @@ def test_run_refuse_and_resume_exactly_through_the_cli(tmp_path, capsys):
     assert [h['loss'] for h in ra.history] == [h['loss'] for h in rb.history]
     wa, wb = load_run(tmp_path / 'a').modules['model'].state_dict(), load_run(tmp_path / 'b').modules['model'].state_dict()
     assert all(torch.equal(wa[k], wb[k]) for k in wb)  # 1 epoch + resume to 2 == 2 straight, bit for bit
-    assert ra.wall_time_s > one.wall_time_s             # time summed over both processes
+    # time summed over both processes: the resumed total starts from what the epoch-1 checkpoint recorded
+    # (the first process's final evaluation came after that checkpoint, so it is not compared against)
+    assert ra.wall_time_s > first_s > 0
+    assert load_checkpoint_file(tmp_path / 'a' / CHECKPOINT)['elapsed_s'] > first_s
     # eval reproduces the metrics the run wrote for its own checkpoint
     assert main(['eval', str(tmp_path / 'b'), '--data', 'default', '--test-samples', '200', '--out', str(tmp_path / 'e')]) == 0
     ev = RunResult.load(tmp_path / 'e' / 'metrics.json')
