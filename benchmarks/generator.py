@@ -6,7 +6,8 @@ tilt, camera, root), key-frame interpolation (eq. 7), forward kinematics, whole-
 camera projection. "before" is the joint-by-joint implementation this repository had until the planned FK (kept
 below as `legacy_sample`: `euler_to_matrix` + `geometry.forward_kinematics` over the 17 joints, then rotation and
 projection as separate passes); "after" is `PoseGenerator.sample` (per-level plan, structure of arrays, rotation and
-root fused into the FK, chunks of ~8k poses). Variants are timed interleaved, round after round; medians are printed.
+root fused into the FK, key-frame interpolation as one broadcast multiply-add, levels written into one buffer, outputs
+transposed as 2-D copies, chunks of ~8k poses). Variants are timed interleaved, round after round; medians are printed.
 
 The arithmetic limit: FLOPs per pose of the planned algorithm (counted from the skeleton's plan, a sin or cos counted
 as 15 FLOPs) times nothing else, divided into the float32 matmul throughput measured here (2048² sgemm) — what the
@@ -123,7 +124,7 @@ def main(argv=None):
     x0 = legacy_fk(ang, L, skel)
     x1 = x0 @ d['R'][:, None].transpose(-1, -2) + d['root'][:, None, None, :]
     per = lambda v: v[..., None].expand(*v.shape, T).movedim(0, -2).reshape(*v.shape[1:], -1)
-    a_soa = ang.index_select(2, o).permute(3, 2, 0, 1).reshape(3, skel.num_bones, -1).contiguous()
+    a_soa = ang.index_select(2, o).permute(2, 3, 0, 1).reshape(skel.num_bones, 3, -1).contiguous()
     l_soa, R_soa, r_soa = per(gen.bone_templates[d['template']].index_select(1, o)), per(d['R']), per(d['root'])
     err = (forward_kinematics_angles(ang, L, root=d['root'][:, None], rotation=d['R'][:, None]) - x1).abs().max().item()
 

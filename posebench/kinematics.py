@@ -169,18 +169,24 @@ def _fk_plan(skel: Skeleton = H36M17) -> _FKPlan:
 
 # %% ../nbs/09_kinematics.ipynb #f17a2ea3
 def _fk_soa(a, l, rotation=None, root=None, plan: _FKPlan = None):
-    "FK in structure-of-arrays layout: angles a (3, B, N), lengths l (B, N), both in level order; rotation (3, 3, N); root (3, N) -> joints (J, 3, N)."
+    "FK in structure-of-arrays layout: angles a (B, 3, N), lengths l (B, N), both in level order; rotation (3, 3, N); root (3, N) -> joints (J, 3, N)."
     P, dev, dt = plan, a.device, a.dtype
-    B, N = a.shape[1], a.shape[2]
+    B, N = a.shape[0], a.shape[2]
     s, c = torch.sin(a), torch.cos(a)
-    sa, sb, sg = s.unbind(0)
-    ca, cb, cg = c.unbind(0)
+    sa, sb, sg = s.unbind(1)
+    ca, cb, cg = c.unbind(1)
     sbsa, sbca = sb * sa, sb * ca
     E = torch.stack([cg * cb, cg * sbsa - sg * ca, cg * sbca + sg * sa,          # E[b, m, j] = Rz Ry Rx, rows signed by C's
                      sg * cb, sg * sbsa + cg * ca, sg * sbca - cg * sa,          # column signs: T_p C_b E_b = sum_m T_p[:, inv m] E[m]
-                     -sb, cb * sa, cb * ca], 1).view(B, 3, 3, N) * P.sgn.to(device=dev, dtype=dt)
-    col = lambda Q, Eb, j: Q[:, 0] * Eb[:, 0, j, None] + Q[:, 1] * Eb[:, 1, j, None] + Q[:, 2] * Eb[:, 2, j, None]  # column j
+                     -sb, cb * sa, cb * ca], 1).view(B, 3, 3, N).mul_(P.sgn.to(device=dev, dtype=dt))
+    def col(Q, Eb, j):                        # column j of T_p C_b E_b: sum over m of Q[:, m] E[:, m, j], two fused multiply-adds
+        return torch.addcmul(torch.addcmul(Q[:, 0] * Eb[:, 0, j, None], Q[:, 1], Eb[:, 1, j, None]), Q[:, 2], Eb[:, 2, j, None])
+    # joints in level order (root, then the bones' ends): written level by level into one buffer, or, when a gradient is
+    # wanted (IK/FK inside a loss), kept as separate tensors and concatenated
+    grad = torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (a, l, rotation, root))
     pp = torch.zeros(1, 3, N, dtype=dt, device=dev) if root is None else root[None]
+    X = None if grad else torch.empty(1 + B, 3, N, dtype=dt, device=dev)
+    if not grad: pp = X[:1].copy_(pp)
     outs, Tt = [pp], None                     # Tt[b, j, row, n] = T_b[row, j]: the frames (as columns) of the previous level
     for d, (s_, e_, ni, par, cols) in enumerate(P.levels):
         Eb = E[s_:e_]
@@ -198,9 +204,10 @@ def _fk_soa(a, l, rotation=None, root=None, plan: _FKPlan = None):
             C0 = col(Q, Eb, 0)
             Tt = torch.stack([C0[:ni], col(Q[:ni], Eb[:ni], 1), col(Q[:ni], Eb[:ni], 2)], 1) if ni else None
             pq = pp.index_select(0, par.to(dev))
-        pp = torch.addcmul(pq, C0, l[s_:e_, None])                               # joint = parent joint + l_b T_b e_x
+        pp = (torch.addcmul(pq, C0, l[s_:e_, None]) if grad                        # joint = parent joint + l_b T_b e_x
+              else torch.addcmul(pq, C0, l[s_:e_, None], out=X[1 + s_:1 + e_]))
         outs.append(pp)
-    return torch.cat(outs, 0).index_select(0, P.joint_index.to(dev))
+    return (torch.cat(outs, 0) if grad else X).index_select(0, P.joint_index.to(dev))
 
 # %% ../nbs/09_kinematics.ipynb #d56748da
 _COMPILED, _POOLS = {}, {}
@@ -234,7 +241,7 @@ def forward_kinematics_angles(angles, lengths, root=None, skel: Skeleton = H36M1
     N = math.prod(batch)
     P = _fk_plan(skel)
     o = P.order.to(angles.device)
-    a = angles.expand(*batch, B, 3).reshape(N, B, 3).index_select(1, o).permute(2, 1, 0).contiguous()   # (3, B, N) level order
+    a = angles.expand(*batch, B, 3).reshape(N, B, 3).index_select(1, o).permute(1, 2, 0).contiguous()   # (B, 3, N) level order
     l = lengths.expand(*batch, B).reshape(N, B).index_select(1, o).T.contiguous()
     root = None if root is None else root.expand(*batch, 3).reshape(N, 3).T.contiguous()
     rotation = None if rotation is None else rotation.expand(*batch, 3, 3).reshape(N, 3, 3).permute(1, 2, 0).contiguous()
@@ -493,30 +500,34 @@ class PoseGenerator:
         # per chunk of sequences: eq. 7 interpolation, FK with the rotation and root fused, projection
         P = _fk_plan(skel)
         o = P.order.to(dev)
-        lengths = self.bone_templates[template].index_select(1, o)                      # (S, B) level order
         want_angles, angles = angles, torch.empty(S, T, B, 3, device=dev) if angles else None
         pose3d, pose2d = torch.empty(S, T, J, 3, device=dev), torch.empty(S, T, J, 2, device=dev)
-        per_seq = lambda v, s0, s1: v[s0:s1, ..., None].expand(*v[s0:s1].shape, T).movedim(0, -2).reshape(*v.shape[1:], -1)
-        # eq. 7 straight into the FK's layout: key angles (3, B, S, K) in level order, frame t between keys k(t), k(t)+1
-        kl = keys.index_select(2, o).permute(3, 2, 0, 1)                                # (3, B, S, K)
-        k0, dk = kl.contiguous(), (kl[..., 1:] - kl[..., :-1]).contiguous()
-        t = torch.arange(T, device=dev)
-        kt = (t // n).clamp_max(K - 2)
-        ft = ((t - kt * n).float() / n)
+        # per-sequence quantities as rows, sequences along the last axis: bone lengths (level order), R, root, fx fy cx cy
+        rows = torch.cat([self.bone_templates[template].index_select(1, o), R.reshape(S, 9), root, K6[:, :4]], 1).T.contiguous()
+        # eq. 7 straight into the FK's layout: key angles (B, 3, S, K) in level order; frame t = k n + r lies between keys k
+        # and k+1 at r/n, so the frames of a sequence are a (K-1, n) grid of one broadcast multiply-add (no gathers)
+        kl = keys.index_select(2, o).permute(2, 3, 0, 1)                                # (B, 3, S, K)
+        k0, dk = kl[..., :-1].contiguous(), (kl[..., 1:] - kl[..., :-1]).contiguous()
+        G = (K - 1) * n                                                                 # T <= G + 1
+        r = torch.arange(n, device=dev).float() / n
         inv_o = torch.argsort(o)
         chunk = chunk or (8192 if dev.type == 'cpu' else 1 << 21)                      # poses: cache-sized on a CPU, big on a GPU
         cs = max(1, int(chunk) // T)
 
         def run(s0):                                                                    # one chunk of sequences
             s1 = min(S, s0 + cs)
+            N = (s1 - s0) * T
             fk = _compiled_fk() if compile and s1 - s0 == cs else _fk_soa                 # compiled: one shape, one compilation
-            a = torch.addcmul(k0[:, :, s0:s1].index_select(-1, kt), dk[:, :, s0:s1].index_select(-1, kt), ft)   # (3, B, s, T)
-            if want_angles: angles[s0:s1] = a.index_select(1, inv_o).permute(2, 3, 1, 0)  # interpolate_keyframes, to rounding
-            a = a.view(3, B, -1)                                                        # (3, B, s*T) level order
-            X = fk(a, per_seq(lengths, s0, s1), per_seq(R, s0, s1), per_seq(root, s0, s1), P)        # (J, 3, s*T)
-            uv = X[:, :2] / X[:, 2:3].clamp_min(1e-6) * per_seq(K6[:, 0:2], s0, s1) + per_seq(K6[:, 2:4], s0, s1)
-            pose3d[s0:s1].copy_(X.permute(2, 0, 1).view(s1 - s0, T, J, 3))
-            pose2d[s0:s1].copy_(uv.permute(2, 0, 1).view(s1 - s0, T, J, 2))
+            a = torch.addcmul(k0[:, :, s0:s1, :, None], dk[:, :, s0:s1, :, None], r).view(B, 3, s1 - s0, G)   # (B, 3, s, G)
+            if T > G: a = torch.cat([a, kl[:, :, s0:s1, -1:]], -1)                      # the last key frame, when T = (K-1)n + 1
+            a = a[..., :T].reshape(B, 3, N)                                             # (B, 3, s*T) level order (a view when T = G)
+            if want_angles:                                                             # interpolate_keyframes, to rounding
+                angles[s0:s1].view(N, B * 3).copy_(a.index_select(0, inv_o).view(B * 3, N).T)
+            q = rows[:, s0:s1, None].expand(-1, -1, T).reshape(-1, N)                   # every row once per frame
+            X = fk(a, q[:B], q[B:B + 9].view(3, 3, N), q[B + 9:B + 12], P)              # (J, 3, s*T)
+            uv = torch.addcmul(q[B + 14:B + 16], X[:, :2] / X[:, 2:3].clamp_min(1e-6), q[B + 12:B + 14])   # (J, 2, s*T)
+            pose3d[s0:s1].view(N, J * 3).copy_(X.view(J * 3, N).T)                      # 2-D transposes: cache-friendly copies
+            pose2d[s0:s1].view(N, J * 2).copy_(uv.view(J * 2, N).T)
 
         starts = list(range(0, S, cs))                                                  # a loop over chunks, not samples
         workers = min(len(starts), torch.get_num_threads() if threads is None else int(threads)) if dev.type == 'cpu' else 1
