@@ -1,6 +1,8 @@
 "posebench.bench: a tiny bench end to end through papermill, resumability, failures, paired-seed claims, data."
 import json
 import os
+import numpy as np
+from posebench.data import load_benchmark
 from pathlib import Path
 import pytest
 from posebench.bench import (Job, BUDGETS, CLAIMS, bench_jobs, bench_parameters, evaluate_claims, claims_markdown,
@@ -93,9 +95,15 @@ def test_every_job_passes_its_notebooks_parameter_check(budget):
 
 def test_prepare_data_real_pair(tmp_path, hdm05_npz, cmu_npz):
     spec = prepare_data('hdm05', tmp_path, root=str(hdm05_npz), cross=[f'cmu={cmu_npz}'])
-    assert spec['main']['data'] == 'hdm05+cmu' and spec['cross_tests'] == ['cmu']
-    assert spec['cross']['cmu']['data'].startswith('cmu+') and Path(spec['cross']['cmu']['data'][4:]).is_file()
-    assert spec['intra_test'] == 'hdm05_mm_tr'
+    assert spec['intra_test'] == 'hdm05_mm_tr' and spec['cross_tests'] == ['cmu_cmu09_cmu12_cmu14']
+    main, cross = spec['main'], spec['cross']['cmu']
+    assert main['data'].startswith('hdm05+') and cross['data'].startswith('cmu+')
+    # both directions test on the same two test splits (each dataset's standard one), named by the split, not a path
+    tr_h, te_h = load_benchmark(main['data'], root=main['data_root'])
+    tr_c, te_c = load_benchmark(cross['data'], root=cross['data_root'])
+    assert set(te_h) == set(te_c) == {'hdm05_mm_tr', 'cmu_cmu09_cmu12_cmu14'}
+    for k in te_h: assert np.array_equal(te_h[k].pose3d, te_c[k].pose3d)
+    assert set(tr_h.subject) == {'bd', 'bk', 'dg'} and not set(tr_c.subject) & set(te_c['cmu_cmu09_cmu12_cmu14'].subject)
 
 
 def test_prepare_data_h36m_files(tmp_path):

@@ -47,9 +47,13 @@ def prepare_data(data, out, root=None, cross=None, data_options: dict | None = N
         n, _, p = str(c).partition('=')
         roots[n] = dataset_root(n, p or None)
         names.append(n)
-    usable = []
+    usable, cross_files = [], {}
     for n in names:      # a default cross set that cannot be found is skipped; an asked-for one must load
-        try: load_dataset(n, roots[n]) if _test_only(n) else load_benchmark(n, root=roots, **data_options)
+        try:
+            if _test_only(n): load_dataset(n, roots[n])                      # a test set only: tested whole, by name
+            else:                                                            # a dataset with a standard split: its test
+                (cn, ct), = load_benchmark(n, root=roots, **data_options)[1].items()   # split, the same file both ways
+                cross_files[n] = (cn, _materialise(ct, out / 'data' / f"{cn}.npz"))
         except (ValueError, OSError) as e:
             if explicit: raise ValueError(f"bench: cross dataset {n!r} cannot be loaded: {e}") from None
             continue
@@ -58,11 +62,14 @@ def prepare_data(data, out, root=None, cross=None, data_options: dict | None = N
     _, main_tests = load_benchmark(src, root=roots, **data_options)
     (tname, ttest), = main_tests.items()
     test_file = _materialise(ttest, out / 'data' / f"{tname}.npz")
+    # rows trained on `main` test on its split and on each cross dataset's test split (or whole test-only set); rows
+    # trained on a cross dataset test on their own split and on main's: the same test sets, columns shared both ways
+    main_extra = [cross_files[n][1] if n in cross_files else n for n in usable]
     spec = {'name': main, 'roots': {k: v for k, v in roots.items() if v is not None}, 'intra_test': tname,
-            'cross_tests': usable,
-            'main': {'data': '+'.join([src] + usable), 'data_root': roots, 'data_options': data_options, 'train': main},
+            'cross_tests': [cross_files[n][0] if n in cross_files else n for n in usable],
+            'main': {'data': '+'.join([src] + main_extra), 'data_root': roots, 'data_options': data_options, 'train': main},
             'cross': {n: {'data': f"{n}+{test_file}", 'data_root': roots, 'data_options': data_options, 'train': n}
-                      for n in usable if not _test_only(n)}}
+                      for n in cross_files}}
     return spec
 
 # %% ../../nbs/16b_bench_runner.ipynb #eb1a9ada

@@ -5,6 +5,7 @@
 # %% ../../nbs/04g_registry.ipynb #a4f55b1e
 from __future__ import annotations
 import numpy as np
+from pathlib import Path
 from .files import find_data_file
 from .poseset import PoseSet, read_npz
 from .readers import read_h36m, read_3dhp_test, read_3dpw_test, load_hdm05, load_cmu
@@ -84,5 +85,5 @@ def load_benchmark(data='default', root=None, seed: int = 0, **kwargs) -> tuple:
         if t.skeleton.joint_names != train.skeleton.joint_names:
             if set(train.skeleton.joint_names) <= set(t.skeleton.joint_names): t = t.with_skeleton(train.skeleton)
             else: train = train.with_skeleton(t.skeleton); tests = {k: v.with_skeleton(t.skeleton) for k, v in tests.items()}
-        tests[e] = t
+        tests[Path(e).stem if e.endswith('.npz') else e] = t      # a file's test set: named by its stem
     return train, tests
