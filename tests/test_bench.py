@@ -6,7 +6,8 @@ from posebench.data import load_benchmark
 from pathlib import Path
 import pytest
 from posebench.bench import (Job, BUDGETS, CLAIMS, bench_jobs, bench_parameters, evaluate_claims, claims_markdown,
-                             paired_interval, prepare_data, run_bench, regenerate_report, markdown_to_html, is_bench_dir)
+                             paired_interval, prepare_data, run_bench, regenerate_report, markdown_to_html, is_bench_dir,
+                             publish_report)
 from posebench.experiments import notebook_parameters, check_parameters
 
 os.environ.setdefault('OMP_NUM_THREADS', '1')
@@ -55,6 +56,35 @@ def test_resume_skips_finished_runs(tiny_bench):
     assert s['skipped'] == 1 and any('skip simple_baseline' in m for m in logs)
     assert (out / 'runs' / 'simple_baseline' / 'seed0' / 'bench.json').read_text() == before
     assert regenerate_report(out).is_file()
+
+
+def test_publish_report_has_no_machine_paths(tiny_bench, tmp_path):
+    import shutil
+    out = tmp_path / 'bench'; shutil.copytree(tiny_bench[0], out)
+    data_dir = tmp_path / 'my_data' / 'hdm05'; data_dir.mkdir(parents=True)
+    cfg = json.loads((out / 'bench_config.json').read_text())           # where the data and the runs lay on this machine
+    cfg['spec']['roots'] = {'hdm05': str(data_dir / 'hdm05_h36m17.npz')}
+    (out / 'bench_config.json').write_text(json.dumps(cfg))
+    err = json.loads((out / 'runs' / 'broken' / 'seed0' / 'error.json').read_text())
+    err['error'] = f"(see {out}/runs/broken/seed0/run.ipynb, data {data_dir}) " + err['error']
+    (out / 'runs' / 'broken' / 'seed0' / 'error.json').write_text(json.dumps(err))
+    dest = tmp_path / 'published'
+    md = publish_report(out, dest)
+    files = sorted(f.name for f in dest.iterdir())
+    assert files == ['bench_config.json', 'bench_wall.json', 'figures', 'report.html', 'report.md', 'results.json']
+    for f in dest.iterdir():
+        if f.is_file(): assert str(out) not in f.read_text() and str(tmp_path / 'my_data') not in f.read_text(), f.name
+    assert str(out) in (out / 'report.md').read_text()                     # the bench's own report names the paths
+    assert '<bench>/runs/broken/seed0/run.ipynb, data <hdm05 data>' in md.read_text()
+    assert json.loads((dest / 'bench_config.json').read_text())['spec']['roots'] == {'hdm05': '<hdm05 data>'}
+    res = json.loads((dest / 'results.json').read_text())
+    assert sorted((r['method'], r['seed']) for r in res) == [('simple_baseline', 0), ('simple_baseline', 1)]
+    assert res[0]['tests']['default_S9_S11']['mpjpe'] > 0
+    # a folder that is not a published report is never replaced; publishing again replaces the earlier one
+    other = tmp_path / 'notes'; other.mkdir(); (other / 'mine.txt').write_text('keep')
+    with pytest.raises(ValueError, match='not a published report'): publish_report(out, other)
+    assert (other / 'mine.txt').read_text() == 'keep' and publish_report(out, dest).is_file()
+    with pytest.raises(ValueError, match='outside the bench'): publish_report(out, out / 'pub')
 
 
 def _row(method, seed, value, train='default', test='default_S9_S11'):

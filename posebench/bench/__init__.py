@@ -9,4 +9,4 @@ __all__ = []
 from .jobs import BUDGETS, CLAIMS, Job, bench_jobs
 from .runner import prepare_data, bench_parameters, run_job, run_bench
 from .report import (load_runs, paired_interval, evaluate_claims, claims_markdown, main_table,
-                                    regenerate_report, is_bench_dir, markdown_to_html)
+                                    regenerate_report, is_bench_dir, markdown_to_html, publish_report)

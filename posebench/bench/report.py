@@ -15,7 +15,7 @@ from ..viz import plot_bench_curves, plot_joint_heatmap
 
 # %% auto #0
 __all__ = ['load_runs', 'paired_interval', 'evaluate_claims', 'claims_markdown', 'main_table', 'markdown_to_html',
-           'regenerate_report', 'is_bench_dir']
+           'regenerate_report', 'is_bench_dir', 'publish_report']
 
 # %% ../../nbs/16c_bench_report.ipynb #0cba7b2d
 def _short(test_name: str) -> str: return Path(test_name).stem if str(test_name).endswith('.npz') else str(test_name)
@@ -189,3 +189,51 @@ def is_bench_dir(path) -> bool:
     "True when `path` holds a bench (bench_config.json or runs/*/seed*/bench.json)."
     p = Path(path)
     return (p / 'bench_config.json').is_file() or any(p.glob('runs/*/seed*/bench.json'))
+
+# %% ../../nbs/16c_bench_report.ipynb #62df9c37
+def _scrub(obj, subs):
+    "`obj` (JSON-like) with every occurrence of the paths in `subs` [(path, placeholder)] replaced."
+    if isinstance(obj, dict): return {k: _scrub(v, subs) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)): return [_scrub(v, subs) for v in obj]
+    if isinstance(obj, str):
+        for p, ph in subs: obj = obj.replace(p, ph)
+    return obj
+
+def publish_report(out, dest) -> Path:
+    "Copy the report of bench `out` (md, html, figures, wall times, results.json, config) to `dest` without machine paths."
+    import shutil, tempfile
+    out, dest = Path(out).resolve(), Path(dest)
+    if not is_bench_dir(out): raise ValueError(f"publish_report: {out} holds no bench (no bench_config.json or runs)")
+    if dest.resolve() == out or out in dest.resolve().parents:
+        raise ValueError(f"publish_report: dest {dest} must lie outside the bench folder {out}")
+    regenerate_report(out)
+    cfg = json.loads((out / 'bench_config.json').read_text()) if (out / 'bench_config.json').is_file() else {}
+    subs = [(str(out), '<bench>')]
+    for name, root in ((cfg.get('spec') or {}).get('roots') or {}).items():
+        for p in {str(root), str(Path(root).resolve()), str(Path(root).resolve().parent)}:
+            subs.append((p, f'<{name} data>'))
+    subs += [(str(Path.cwd()), '<cwd>'), (str(Path.home()), '<home>')]
+    subs = sorted({p: ph for p, ph in subs if len(p) > 1}.items(), key=lambda x: -len(x[0]))   # longest first
+    rows, _ = load_runs(out)
+    results = [{'method': r['method'], 'recipe': r.get('recipe'), 'job': r['bench']['job'], 'seed': r['bench']['seed'],
+                'train': r['bench']['train'], 'tests': r['tests'], 'protocol': r.get('protocol'),
+                'wall_time_s': r.get('wall_time_s'), 'history': r.get('history')} for r in rows]
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f'.{dest.name}.', dir=dest.parent))
+    try:
+        for f in ('report.md', 'report.html'):
+            (stage / f).write_text(_scrub((out / f).read_text(encoding='utf-8'), subs), encoding='utf-8')
+        for f in ('bench_config.json', 'bench_wall.json'):
+            if (out / f).is_file(): (stage / f).write_text(json.dumps(_scrub(json.loads((out / f).read_text()), subs), indent=1))
+        (stage / 'results.json').write_text(json.dumps(_scrub(results, subs), indent=1))
+        if (out / 'figures').is_dir(): shutil.copytree(out / 'figures', stage / 'figures')
+        left = [(f.name, p) for f in stage.iterdir() if f.is_file() for p, _ in subs if p in f.read_text(errors='ignore')]
+        if left: raise ValueError(f"publish_report: machine path {left[0][1]!r} survived in {left[0][0]}")
+        if dest.exists():                                         # only an earlier published report is replaced
+            if any(dest.iterdir()) and not (dest / 'results.json').is_file():
+                raise ValueError(f"publish_report: {dest} exists and is not a published report; choose an empty or new folder")
+            shutil.rmtree(dest)
+        stage.rename(dest)
+    finally:
+        if stage.exists(): shutil.rmtree(stage)
+    return dest / 'report.md'
