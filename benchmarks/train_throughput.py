@@ -15,7 +15,7 @@ import argparse, json, statistics, time
 import torch
 from torch import nn
 import torch.nn.functional as Fn
-from posebench.models import MODELS, get_model
+from posebench.models import MODELS, BitDropout, get_model
 from posebench.train import TrainConfig, Trainer, resolve_device
 
 H36M_TRAIN = 1_500_000
@@ -97,40 +97,20 @@ class PoseAugStyleSet(torch.utils.data.Dataset):
     def __getitem__(self, i): return self.x[i], self.y[i]
 
 
-class FastDropout(nn.Module):
-    """Dropout whose mask costs one random byte per 8 units (p = 1/2 or 1/4): bits of `torch.randint` bytes unpacked
-    with shifts (keep iff any of k bits is 1: P(keep) = 1 - 2^-k). Same distribution as `nn.Dropout` (each unit kept
-    with probability 1 - p, kept units scaled by 1/(1-p)), other random numbers; the CPU's per-element Bernoulli draw
-    is what makes `nn.Dropout` expensive. Other p, or widths not divisible by 8, fall back to `nn.functional.dropout`."""
-    def __init__(self, p: float = 0.5):
-        super().__init__()
-        self.p = float(p)
-        self.k = {0.5: 1, 0.25: 2}.get(self.p)
-        self.register_buffer('shifts', torch.arange(8, dtype=torch.uint8), persistent=False)
-
-    def forward(self, x):
-        if not self.training or self.p == 0: return x
-        if self.k is None or x.dim() != 2 or x.shape[1] % 8: return Fn.dropout(x, self.p, True)
-        B, W = x.shape
-        b = torch.randint(0, 256, (self.k, B, W // 8), dtype=torch.uint8, device=x.device)
-        keep = (b[..., None] >> self.shifts) & 1                            # (k, B, W/8, 8) bits
-        keep = keep[0] if self.k == 1 else keep[0] | keep[1]
-        return x * keep.view(B, W) * (1 / (1 - self.p))
-
-
-def swap_dropout(net):
-    "Replace every nn.Dropout of `net` by `FastDropout` (in place); returns `net`."
+def torch_dropout(net):
+    "Replace every `BitDropout` of `net` by a plain `nn.Dropout` of the same p (in place): the field's model; returns `net`."
     for name, m in net.named_children():
-        if isinstance(m, nn.Dropout): setattr(net, name, FastDropout(m.p))
-        else: swap_dropout(m)
+        if isinstance(m, BitDropout): setattr(net, name, nn.Dropout(m.p))
+        else: torch_dropout(m)
     return net
 
 
 def compare(device, batch=1024, steps=10, rounds=5, n=None, variants=None, compile_variants=True, json_path=None):
     """SimpleBaseline training throughput, side by side and interleaved (round after round, medians):
     posebench's `Trainer.fit` (resident tensors, TensorSource), a DataLoader loop (per-sample dataset, default collate,
-    per-batch `.to(device)`: the field's pattern), a plain resident loop (the eager limit), and faster variants:
-    Adam(fused=True), a cheaper dropout mask, bf16 autocast, `torch.compile` of the model (compile time separate)."""
+    per-batch `.to(device)`, `nn.Dropout`: the field's pattern), a plain resident loop with `nn.Dropout` (the eager
+    limit both sat at before `BitDropout`), and variants: the library's `BitDropout` (its default), Adam(fused=True),
+    bf16 autocast, `torch.compile` of the model (compile time separate)."""
     torch.manual_seed(0)
     n = n or batch * steps
     J = 17
@@ -142,10 +122,10 @@ def compare(device, batch=1024, steps=10, rounds=5, n=None, variants=None, compi
     sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)
     bf16_ok = device.type == 'cuda' or cpu_has_bf16()
 
-    def fresh(fast_dropout=False, fused=False, compiled=False):
-        net = get_model('simple_baseline')
+    def fresh(bit_dropout=True, fused=False, compiled=False):
+        net = get_model('simple_baseline')                  # the library's model: BitDropout
         net.load_state_dict(init)
-        if fast_dropout: swap_dropout(net)
+        if not bit_dropout: torch_dropout(net)              # the field's model: nn.Dropout
         net = net.to(device).train()
         opt = torch.optim.Adam(net.parameters(), lr=1e-3, **({'fused': True} if fused else {}))
         return net, opt, (torch.compile(net) if compiled else net)
@@ -180,20 +160,18 @@ def compare(device, batch=1024, steps=10, rounds=5, n=None, variants=None, compi
     runs, compile_s = {}, {}
     tr = Trainer(TrainConfig(epochs=1, batch_size=batch, device=str(device), progress=False, drop_last=True, checkpoint=False),
                  {'model': fresh()[0]})
-    runs['posebench Trainer.fit'] = lambda: (setattr(tr, 'epoch', 0), tr.fit({'x': Xd, 'y': Yd}, step_fn))
-    dl = fresh()
-    runs['DataLoader loop (PoseAug pattern)'] = lambda: dataloader_loop(dl, loader)
-    st = fresh()
-    runs['plain resident loop (eager limit)'] = lambda: plain_loop(st)
+    runs['posebench Trainer.fit (library model: BitDropout)'] = lambda: (setattr(tr, 'epoch', 0), tr.fit({'x': Xd, 'y': Yd}, step_fn))
+    dl = fresh(bit_dropout=False)
+    runs['DataLoader loop (PoseAug pattern, nn.Dropout)'] = lambda: dataloader_loop(dl, loader)
+    st = fresh(bit_dropout=False)
+    runs['plain resident loop, nn.Dropout (the old eager limit)'] = lambda: plain_loop(st)
+    bd = fresh()
+    runs['plain resident loop, BitDropout'] = lambda: plain_loop(bd)
     fu = fresh(fused=True)
-    runs['+ Adam(fused=True)'] = lambda: plain_loop(fu)
-    fd = fresh(fast_dropout=True, fused=True)
-    runs['+ fused Adam + cheap dropout mask'] = lambda: plain_loop(fd)
+    runs['plain resident loop, BitDropout + Adam(fused=True)'] = lambda: plain_loop(fu)
     if bf16_ok:
         bf = fresh(fused=True)
-        runs['+ fused Adam + bf16 autocast'] = lambda: plain_loop(bf, amp=True)
-        fb = fresh(fast_dropout=True, fused=True)
-        runs['+ fused Adam + cheap dropout mask + bf16 autocast'] = lambda: plain_loop(fb, amp=True)
+        runs['BitDropout + fused Adam + bf16 autocast'] = lambda: plain_loop(bf, amp=True)
     if compile_variants:
         for name, amp in (('torch.compile(model) + fused Adam', False), ('torch.compile(model) + fused Adam + bf16', True)):
             if amp and not bf16_ok: continue
@@ -211,7 +189,7 @@ def compare(device, batch=1024, steps=10, rounds=5, n=None, variants=None, compi
             t = time.perf_counter(); f(); sync(); times[k].append(time.perf_counter() - t)
     steps_run = n // batch
     rate = {k: steps_run * batch / statistics.median(v) for k, v in times.items()}
-    ref = rate.get('DataLoader loop (PoseAug pattern)')
+    ref = rate.get('DataLoader loop (PoseAug pattern, nn.Dropout)')
     name = torch.cuda.get_device_name(device) if device.type == 'cuda' else f"CPU, {torch.get_num_threads()} threads"
     print(f"SimpleBaseline (width 1024, 2 blocks), batch {batch}, {steps_run} steps per run, {rounds} interleaved rounds; {name}")
     print("\n| loop | samples/s (median) | x DataLoader loop |\n| --- | --- | --- |")

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from .skeleton import Skeleton, H36M17
 from .geometry import as_tensor
 from dataclasses import dataclass
-from .models import ResidualBlock, count_parameters
+from .models import ResidualBlock, BitDropout, count_parameters
 from .geometry import m_to_mm
 from .train import TrainConfig
 from .recipe import Recipe, RunResult, run, predict_batches, eval_mode
@@ -111,7 +111,7 @@ class GroupRegressor(nn.Module):
     def __init__(self, in_dim: int, out_dim: int, width: int = 512, blocks: int = 1, dropout: float = 0.25,
                  block=ResidualBlock):  # the shared residual block of posebench.models
         super().__init__()
-        self.inp = nn.Sequential(nn.Linear(in_dim, width), nn.BatchNorm1d(width), nn.ReLU(), nn.Dropout(dropout))
+        self.inp = nn.Sequential(nn.Linear(in_dim, width), nn.BatchNorm1d(width), nn.ReLU(), BitDropout(dropout))
         self.blocks = nn.Sequential(*[block(width, dropout) for _ in range(blocks)])
         self.out = nn.Linear(width, out_dim)
 

@@ -13,9 +13,9 @@ from .skeleton import Skeleton, H36M17, H36M16, get_skeleton
 from .geometry import joints_to_bones
 
 # %% auto #0
-__all__ = ['MODELS', 'REGISTRY', 'count_parameters', 'ResidualBlock', 'SimpleBaseline', 'VideoPose', 'skeleton_adjacency',
-           'spatial_partition', 'SemGraphConv', 'NonLocal', 'SemGCN', 'STGCN', 'register_model', 'registry_lookup',
-           'model_class', 'get_model', 'kcs', 'Critic2D', 'KCSCritic']
+__all__ = ['MODELS', 'REGISTRY', 'count_parameters', 'BitDropout', 'ResidualBlock', 'SimpleBaseline', 'VideoPose',
+           'skeleton_adjacency', 'spatial_partition', 'SemGraphConv', 'NonLocal', 'SemGCN', 'STGCN', 'register_model',
+           'registry_lookup', 'model_class', 'get_model', 'kcs', 'Critic2D', 'KCSCritic']
 
 # %% ../nbs/05_models.ipynb #d9549dea
 def _check_input(x, skel: Skeleton, what: str, dims: int = 2):
@@ -41,6 +41,21 @@ def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
     "Number of (trainable) parameters of `model`."
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
+# %% ../nbs/05_models.ipynb #4a5da0d4
+_DROP_BITS = {0.5: 1, 0.25: 2}   # p -> random bits per unit (kept iff any bit is 1: P(keep) = 1 - 2^-bits)
+
+class BitDropout(nn.Dropout):
+    "`nn.Dropout` whose mask is unpacked from random bits (p = 1/2 or 1/4; other p: `nn.Dropout`'s own draw)."
+    def forward(self, x):
+        k = _DROP_BITS.get(self.p)
+        if not self.training or k is None or self.inplace or x.numel() % 8 or not x.is_floating_point():
+            return super().forward(x)
+        n = x.numel() // 8                                                    # bytes of bits per draw
+        words = torch.empty(-(-n * k // 8), dtype=torch.int64, device=x.device).random_(-2 ** 63, None)   # 64 bits each
+        bits = words.view(torch.uint8)[:n * k].view(k, n, 1) >> torch.arange(8, dtype=torch.uint8, device=x.device)
+        keep = (bits[0] if k == 1 else bits[0] | bits[1]) & 1
+        return x * (keep.view(x.shape) * (1 / (1 - self.p))).to(x.dtype)
+
 # %% ../nbs/05_models.ipynb #72aea0a7
 class ResidualBlock(nn.Module):
     "Two `Linear → [BatchNorm] → activation → Dropout` layers of `width` units with an identity skip."
@@ -53,7 +68,7 @@ class ResidualBlock(nn.Module):
         for i in range(2):
             layers.append(nn.Linear(width, width, bias=bias))
             if batch_norm: layers.append(nn.BatchNorm1d(width, momentum=bn_momentum))
-            if i == 0 or last_activation: layers += [_activation(activation, leaky_slope), nn.Dropout(dropout)]
+            if i == 0 or last_activation: layers += [_activation(activation, leaky_slope), BitDropout(dropout)]
         self.layers = nn.Sequential(*layers)
 
     def forward(self, x): return x + self.layers(x)
@@ -66,7 +81,7 @@ class SimpleBaseline(nn.Module):
         super().__init__()
         self.skeleton, J = skeleton, skeleton.num_joints
         inp = [nn.Linear(2 * J, width)] + ([nn.BatchNorm1d(width)] if batch_norm else [])
-        self.inp = nn.Sequential(*inp, _activation(activation), nn.Dropout(dropout))
+        self.inp = nn.Sequential(*inp, _activation(activation), BitDropout(dropout))
         self.blocks = nn.Sequential(*[ResidualBlock(width, dropout, batch_norm, activation) for _ in range(blocks)])
         self.out = nn.Linear(width, 3 * (J - 1))
 
@@ -82,7 +97,7 @@ class VideoPose(nn.Module):
         super().__init__()
         self.skeleton, J = skeleton, skeleton.num_joints
         self.inp = nn.Sequential(nn.Linear(2 * J, channels, bias=False), nn.BatchNorm1d(channels, momentum=bn_momentum),
-                                 nn.ReLU(), nn.Dropout(dropout))
+                                 nn.ReLU(), BitDropout(dropout))
         self.blocks = nn.Sequential(*[ResidualBlock(channels, dropout, True, 'relu', bias=False, bn_momentum=bn_momentum)
                                       for _ in range(blocks)])
         self.out = nn.Linear(channels, 3 * (J - 1))
@@ -172,7 +187,7 @@ class _SemBlock(nn.Module):
     def __init__(self, cin, cout, adj, dropout):
         super().__init__()
         self.conv, self.bn = SemGraphConv(cin, cout, adj), nn.BatchNorm1d(cout)
-        self.drop = nn.Dropout(dropout) if dropout else nn.Identity()
+        self.drop = BitDropout(dropout) if dropout else nn.Identity()
     def forward(self, x): return self.drop(F.relu(self.bn(self.conv(x).transpose(1, 2)).transpose(1, 2)))
 
 class _SemResBlock(nn.Module):
@@ -210,8 +225,8 @@ class _STGraphBlock(nn.Module):
         super().__init__()
         self.register_buffer('A', A, persistent=False)
         self.gcn = nn.Conv1d(cin, cout * A.shape[0], 1)
-        self.tcn = nn.Sequential(nn.BatchNorm1d(cout), nn.ReLU(), nn.Dropout(dropout), nn.Conv1d(cout, cout, 1),
-                                 nn.BatchNorm1d(cout), nn.Dropout(dropout))
+        self.tcn = nn.Sequential(nn.BatchNorm1d(cout), nn.ReLU(), BitDropout(dropout), nn.Conv1d(cout, cout, 1),
+                                 nn.BatchNorm1d(cout), BitDropout(dropout))
         self.res = (None if not residual else nn.Identity() if cin == cout else
                     nn.Sequential(nn.Conv1d(cin, cout, 1), nn.BatchNorm1d(cout)))
 

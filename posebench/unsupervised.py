@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from .skeleton import Skeleton, H36M17
 from .geometry import as_tensor, root_centre
-from .models import ResidualBlock, Critic2D, count_parameters
+from .models import ResidualBlock, Critic2D, BitDropout, count_parameters
 from . import losses as L
 from .train import TrainConfig, make_scheduler
 from .recipe import Recipe, RunResult, Protocol, run, predict_batches, eval_mode, scale_align
@@ -67,7 +67,7 @@ class SVMACGenerator(nn.Module):
         self.skeleton, self.c, J = skeleton, float(c), skeleton.num_joints
         blk = lambda: ResidualBlock(width, dropout, batch_norm, 'leaky_relu', leaky_slope=leaky_slope)
         self.inp = nn.Sequential(nn.Linear(2 * J, width), *([nn.BatchNorm1d(width)] if batch_norm else []),
-                                 nn.LeakyReLU(leaky_slope), nn.Dropout(dropout))
+                                 nn.LeakyReLU(leaky_slope), BitDropout(dropout))
         self.trunk = nn.Sequential(*[blk() for _ in range(shared_blocks)])
         self.pose_branch = nn.Sequential(*[blk() for _ in range(branch_blocks)], nn.Linear(width, J - 1))
         self.cam_branch = nn.Sequential(*[blk() for _ in range(branch_blocks)], nn.Linear(width, 6))
@@ -98,7 +98,7 @@ class PartLifter(nn.Module):
     def __init__(self, n_in: int, out: int | None, width: int, blocks: int, dropout: float = 0.5, bn_momentum: float = 0.1):
         super().__init__()
         self.inp = nn.Sequential(nn.Linear(2 * n_in, width), nn.BatchNorm1d(width, momentum=bn_momentum), nn.ReLU(),
-                                 nn.Dropout(dropout))
+                                 BitDropout(dropout))
         self.blocks = nn.Sequential(*[ResidualBlock(width, dropout, True, 'relu', bn_momentum=bn_momentum)
                                       for _ in range(blocks)])
         self.out = nn.Linear(width, out) if out else None
