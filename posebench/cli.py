@@ -57,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument('dirs', nargs='+', help='folders (searched recursively) or metrics.json files')
     rp.add_argument('--out', help='also write the table to this markdown file')
     rp.add_argument('--metrics', nargs='+', default=['mpjpe', 'p_mpjpe', 'pck', 'auc'])
+    rp.add_argument('--publish', metavar='DEST', help='bench folders: also copy the report (md, html, figures, results.json) to DEST without machine paths')
     d = sub.add_parser('demo', help='short supervised run on the embedded data; prints the results table')
     d.add_argument('--out', default='runs/demo', help='output folder (default runs/demo)')
     d.add_argument('--epochs', type=int, default=DEMO['train']['epochs'])
@@ -94,9 +95,12 @@ def _where(out: Path, executed: Path) -> str:
     return '\n'.join(lines)
 
 def _report(args) -> int:
-    from posebench.bench import is_bench_dir, regenerate_report
+    from posebench.bench import is_bench_dir, regenerate_report, publish_report
     benches = [d for d in args.dirs if is_bench_dir(d)]
+    if args.publish and len(benches) != 1:
+        print(f"posebench report: --publish takes exactly one bench folder, got {len(benches)}", file=sys.stderr); return 2
     for d in benches: print(f"posebench report: {regenerate_report(d)} (and report.html) regenerated")
+    if args.publish: print(f"posebench report: published to {publish_report(benches[0], args.publish).parent}")
     rest = [d for d in args.dirs if d not in benches]
     if benches and not rest: return 0
     with warnings.catch_warnings(record=True) as caught:

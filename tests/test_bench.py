@@ -85,6 +85,11 @@ def test_publish_report_has_no_machine_paths(tiny_bench, tmp_path):
     with pytest.raises(ValueError, match='not a published report'): publish_report(out, other)
     assert (other / 'mine.txt').read_text() == 'keep' and publish_report(out, dest).is_file()
     with pytest.raises(ValueError, match='outside the bench'): publish_report(out, out / 'pub')
+    # the same through the command line: one bench folder only
+    from posebench.cli import main
+    assert main(['report', str(out), '--publish', str(tmp_path / 'cli_pub')]) == 0
+    assert json.loads((tmp_path / 'cli_pub' / 'results.json').read_text()) == res
+    assert main(['report', str(out), str(out), '--publish', str(tmp_path / 'x')]) == 2 and not (tmp_path / 'x').exists()
 
 
 def _row(method, seed, value, train='default', test='default_S9_S11'):
