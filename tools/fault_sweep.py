@@ -84,6 +84,22 @@ def cli(*argv) -> CLIOut:
     return CLIOut(rc, o.getvalue(), err)
 
 
+def cli_sub(*argv, timeout=60) -> CLIOut:
+    "Run `posebench argv` in a child process (commands that start notebook kernels); killed after `timeout` s."
+    import subprocess
+    api('posebench.cli', 'main')
+    code = 'import sys; from posebench.cli import main; sys.exit(main(sys.argv[1:]))'
+    p = subprocess.Popen([sys.executable, '-c', code, *map(str, argv)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, start_new_session=True, env={**os.environ, 'OMP_NUM_THREADS': '1'})
+    try: out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL); p.communicate()
+        return CLIOut('running', '', f"accepted: the command was still running after {timeout} s (killed)")
+    if 'invalid choice' in err and f"'{argv[0]}'" in err: raise NA(f"no CLI command {argv[0]!r}")
+    if 'unrecognized arguments' in err: raise NA(f"CLI option missing: {err.strip().splitlines()[-1]}")
+    return CLIOut(p.returncode, out, err)
+
+
 # ---------------------------------------------------------------- small real-looking inputs (cached)
 _CACHE = {}
 
@@ -156,8 +172,13 @@ def hdm05_file(tmp, X=None, fps=30., name='h.npz', **over):
     return p
 
 
+def z_up_to_y_up(x):
+    "Z-up (..., 3) -> Y-up: (x, y, z) -> (x, z, -y) (kept here so the sweep runs on versions without it)."
+    x = torch.as_tensor(np.asarray(x))
+    return torch.stack([x[..., 0], x[..., 2], -x[..., 1]], -1)
+
+
 def cmu_file(tmp, X=None, fps=120., name='c.npz', **over):
-    from posebench.mocap import z_up_to_y_up
     X = z_up_to_y_up(world()[:40].numpy()) if X is None else X
     F = len(X)
     d = dict(positions=np.asarray(X, np.float32), subject=np.array(['cmu02'] * F), action=np.array(['walk'] * F),
@@ -527,6 +548,7 @@ for _name, _kw, _tok in [('simple_baseline', {'width': -5}, ('width', '-5')), ('
             if n != 'nonet':
                 import inspect
                 reg = api('posebench.models', 'REGISTRY') if hasattr(api('posebench.models'), 'REGISTRY') else api('posebench.models', 'MODELS')
+                if n not in reg: raise NA(f"no model {n!r} in this version")
                 cls = reg[n] if not isinstance(reg[n], str) else None
                 if cls is not None and any(k not in inspect.signature(cls).parameters for k in kw if k != 'widht'):
                     raise NA(f"{n} has no option {list(kw)}")
@@ -861,7 +883,6 @@ def _(t): api('posebench.data', 'load_hdm05')(hdm05_file(t, world()[:20] * torch
 
 @case('plausibility', 'load_hdm05 Y-up data in a Z-up file', 'h.npz', 'up_axis')
 def _(t):
-    from posebench.mocap import z_up_to_y_up
     api('posebench.data', 'load_hdm05')(hdm05_file(t, z_up_to_y_up(world()[:20])))
 
 @case('plausibility', 'load_hdm05 upside down', 'h.npz', ('up_axis', 'left_right'))
@@ -1297,6 +1318,7 @@ def _(t): train_sup(out_dir=finished_run(t))
 
 @case('results', 'failed re-run (overwrite) into a finished folder keeps no stale metrics.json', 'widht')
 def _(t):
+    cfg(overwrite=True)                                   # (n/a where TrainConfig has no overwrite)
     d = finished_run(t)
     try: train_sup(out_dir=d, overwrite=True, model_kwargs={'widht': 3})
     except Exception as e:
@@ -1459,26 +1481,26 @@ def _(t): return cli('run', 'no_such_notebook')
 @case('cli', 'run with an unknown parameter', 'epochz')
 def _(t): return cli('run', 'train_supervised', '-p', 'epochz', '3', '--out', Path(t) / 'r')
 
-@case('cli', 'run with a parameter of the wrong type', 'train_fraction', 'abc')
-def _(t): return cli('run', 'train_supervised', '-p', 'train_fraction', 'abc', '--out', Path(t) / 'r')
+@case('cli', 'run with a parameter of the wrong type', 'seed', 'abc')
+def _(t): return cli('run', 'train_supervised', '-p', 'seed', 'abc', '--out', Path(t) / 'r')
 
-@case('cli', 'run --timeout 0', 'timeout', '0', limit=30)
-def _(t): return cli('run', 'train_supervised', '--timeout', '0', '--out', Path(t) / 'r')
+@case('cli', 'run --timeout 0', 'timeout', '0')
+def _(t): return cli_sub('run', 'train_supervised', '--timeout', '0', '--out', Path(t) / 'r')
 
-@case('cli', 'run --timeout -5', 'timeout', '-5', limit=30)
-def _(t): return cli('run', 'train_supervised', '--timeout', '-5', '--out', Path(t) / 'r')
+@case('cli', 'run --timeout -5', 'timeout', '-5')
+def _(t): return cli_sub('run', 'train_supervised', '--timeout', '-5', '--out', Path(t) / 'r')
 
 @case('cli', 'demo --epochs -1', 'epochs', '-1')
-def _(t): return cli('demo', '--epochs', '-1', '--out', Path(t) / 'd')
+def _(t): return cli_sub('demo', '--epochs', '-1', '--out', Path(t) / 'd')
 
 @case('cli', 'demo --epochs 0', 'epochs', '0')
-def _(t): return cli('demo', '--epochs', '0', '--out', Path(t) / 'd')
+def _(t): return cli_sub('demo', '--epochs', '0', '--out', Path(t) / 'd')
 
 @case('cli', 'demo --train-fraction 1.5', 'train_fraction', '1.5')
-def _(t): return cli('demo', '--train-fraction', '1.5', '--out', Path(t) / 'd')
+def _(t): return cli_sub('demo', '--train-fraction', '1.5', '--out', Path(t) / 'd')
 
 @case('cli', 'demo --train-fraction 0', 'train_fraction', '0')
-def _(t): return cli('demo', '--train-fraction', '0', '--out', Path(t) / 'd')
+def _(t): return cli_sub('demo', '--train-fraction', '0', '--out', Path(t) / 'd')
 
 @case('cli', 'bench --budget typo', 'budget', 'huge')
 def _(t): return cli('bench', '--out', Path(t) / 'b', '--budget', 'huge')
@@ -1530,7 +1552,7 @@ def _leftovers(d):
 
 @case('leftovers', 'write_npz that fails mid-write leaves no temp file', 'disk full')
 def _(t):
-    import posebench.data.files as F
+    F = api('posebench.data.files')
     orig = np.savez_compressed
     def boom(*a, **k): raise OSError('disk full')
     F.np.savez_compressed = boom
@@ -1616,6 +1638,7 @@ def classify(c: Case, tmp: Path):
         err = r.err.strip()
         lines = [l for l in err.splitlines() if l.strip()]
         if r.rc == 'traceback': return 'unclear', f"traceback: {err[-400:]}"
+        if r.rc == 'running': return 'silent', err
         if c.expect == 'warn':
             ok = all(_has(err, k) for k in c.tokens)
             return ('clear' if ok else 'silent'), f"exit {r.rc}: {err[:400]}"
@@ -1627,14 +1650,17 @@ def classify(c: Case, tmp: Path):
     return 'silent', f"accepted (returned {type(r).__name__})"
 
 
+REPO = None
+
+
 def _clean(msg, tmp):
-    msg = msg.replace(str(tmp), '<tmp>').replace(str(ROOT_TMP), '<tmp>')
+    msg = msg.replace(str(tmp), '<tmp>').replace(str(ROOT_TMP), '<tmp>').replace(str(REPO), '<repo>')
     msg = re.sub(r'/tmp/[\w./-]*?(fsweep_\w+)', '<tmp>', msg)
     return msg if len(msg) <= 500 else msg[:500] + ' ...'
 
 
 def main(argv=None):
-    global ROOT_TMP
+    global ROOT_TMP, REPO
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--json', help='write every outcome to this JSON file')
     ap.add_argument('-k', default=None, help='only cases whose category or name contains this')
@@ -1644,7 +1670,13 @@ def main(argv=None):
     if args.json: args.json = str(Path(args.json).resolve())
     ROOT_TMP = tempfile.mkdtemp(prefix='fsweep_')
     import posebench
-    where = str(Path(posebench.__file__).resolve().parent.parent)
+    where = REPO = str(Path(posebench.__file__).resolve().parent.parent)
+    import subprocess
+    try: commit = subprocess.run(['git', '-C', where, 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()
+    except OSError: commit = ''
+    dirty = bool(subprocess.run(['git', '-C', where, 'status', '--porcelain', '--untracked-files=no'], capture_output=True,
+                                text=True).stdout.strip()) if commit else False
+    version = f"posebench {getattr(posebench, '__version__', '?')} at commit {commit or '?'}{' (+ uncommitted changes)' if dirty else ''}"
     import warnings; warnings.simplefilter('ignore')
     os.chdir(ROOT_TMP)                                  # runs/ folders of default out dirs land here
     signal.signal(signal.SIGALRM, _alarm)
@@ -1668,7 +1700,7 @@ def main(argv=None):
     per_cat = {}
     for r in results: per_cat.setdefault(r['category'], {k: 0 for k in classes})[r['class']] += 1
     applicable = len(results) - counts['n/a']
-    print(f"posebench at {where}: {len(results)} cases, {applicable} applicable, {time.perf_counter() - t0:.0f} s")
+    print(f"{version}: {len(results)} cases, {applicable} applicable, {time.perf_counter() - t0:.0f} s")
     print('  ' + ', '.join(f"{k}: {v}" for k, v in counts.items()))
     print(f"  {'category':<16}" + ''.join(f"{k:>16}" for k in classes))
     for cat, d in per_cat.items(): print(f"  {cat:<16}" + ''.join(f"{d[k]:>16}" for k in classes))
@@ -1678,7 +1710,7 @@ def main(argv=None):
         for r in bad: print(f"  [{r['class']}] {r['category']}: {r['case']}\n      wanted {r['tokens']}\n      got: {r['message'][:400]}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({'posebench': where, 'cases': len(results), 'applicable': applicable,
+        Path(args.json).write_text(json.dumps({'posebench': version, 'cases': len(results), 'applicable': applicable,
                                                'counts': counts, 'per_category': per_cat, 'results': results}, indent=1))
     return 0
 
