@@ -115,6 +115,9 @@ def _report(args) -> int:
 
 def _eval(args) -> int:
     from posebench.recipe import load_run, evaluate, experiment_data, RunResult
+    if args.out and (Path(args.out) / 'metrics.json').exists():
+        raise ValueError(f"--out {args.out}: already holds a metrics.json (a run's result, which this evaluation would "
+                         f"replace); choose another folder")
     recipe = load_run(args.checkpoint, device=args.device)
     _, tests = experiment_data(args.data, args.root, 1.0, args.test_samples, **({'allow_pickle': True} if args.allow_pickle else {}))
     meta = recipe.checkpoint_meta
@@ -152,6 +155,8 @@ def _bench(args) -> int:
 
 def _demo(args) -> int:
     from posebench.recipe import RunResult
+    if args.epochs < 1: raise ValueError(f"--epochs: expected >= 1, got {args.epochs}")
+    if not 0 < args.train_fraction <= 1: raise ValueError(f"--train-fraction (train_fraction): expected a fraction in (0, 1], got {args.train_fraction}")
     params = {**DEMO, 'train': {**DEMO['train'], 'epochs': args.epochs, 'overwrite': True}, 'device': args.device,
               'train_fraction': args.train_fraction}
     print(f"posebench demo: training {params['method']['model']} for {args.epochs} epochs on the embedded default "

@@ -106,6 +106,8 @@ def run_notebook(notebook, parameters: dict | None = None, out_dir=None, kernel:
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
     import posebench
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0):
+        raise ValueError(f"timeout: expected None (no limit) or seconds per cell > 0, got {timeout!r}")
     path = notebook_path(notebook)
     defaults = notebook_parameters(path)
     params = check_parameters(dict(parameters or {}), defaults, path.stem)
@@ -171,5 +173,13 @@ def report_table(results, metrics=('mpjpe', 'p_mpjpe', 'pck', 'auc'), fmt: str =
     known = {m for r in results for t in (r.tests if hasattr(r, 'tests') else r['tests']).values()
              for m, v in t.items() if isinstance(v, (int, float))}
     unknown = [m for m in metrics if m not in known]
+    tests = [(getattr(r, 'path', None) or (r.get('path') if isinstance(r, dict) else None) or
+              (r.method if hasattr(r, 'method') else r.get('method')), t)
+             for r in results for t in (r.tests if hasattr(r, 'tests') else r['tests']).values()]
+    null = [m for m in unknown if any(m in t and t[m] is None for _, t in tests)]
+    if null:
+        where = sorted({str(src) for src, t in tests for m in null if m in t and t[m] is None})
+        raise ValueError(f"report_table: metric(s) {null} are null (NaN: the run's predictions were not finite) in "
+                         f"every result that has them: {where[:5]}")
     if unknown: raise ValueError(f"report_table: unknown metric(s) {unknown}; the results have {sorted(known)}")
     return results_table(results, metrics=metrics, fmt=fmt, digits=digits)

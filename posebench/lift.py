@@ -18,6 +18,7 @@ from .train import atomic_write
 from .recipe import save_model, load_model
 from .viz import skeleton_traces, to_display, animation_figure
 from .data import PoseSet
+from .data.checks import check_fps
 
 # %% auto #0
 __all__ = ['COCO17', 'BODY25', 'LAYOUTS', 'BODY25_TO_COCO17', 'FORMATS', 'SPINE_FRACTION', 'HEAD_FACTORS', 'FACE_FROM_TORSO',
@@ -64,10 +65,7 @@ class Keypoints2D:
             raise ValueError(f"{self.source}: key points of layout {self.layout!r} must be xy (F, {J}, 2), score (F, {J}) "
                              f"and frame (F,), got xy {tuple(self.xy.shape)}, score {tuple(self.score.shape)}, "
                              f"frame {self.frame.shape}")
-        if self.image_size is not None:
-            w, h = (float(v) for v in self.image_size)
-            if not (w > 0 and h > 0): raise ValueError(f"{self.source}: image size must be positive, got {self.image_size}")
-            self.image_size = (w, h)
+        if self.image_size is not None: self.image_size = _image_size(self.source, self.image_size)
 
     def __len__(self): return self.xy.shape[0]
     @property
@@ -96,6 +94,30 @@ def _read_json(path):
     if not text.strip(): _fail(p, 'empty file', f'{p.stat().st_size} bytes of content, no key points')
     try: return json.loads(text)
     except json.JSONDecodeError as e: _fail(p, 'JSON', f'cannot parse at line {e.lineno}, column {e.colno}: {e.msg}')
+
+def _image_size(source, size) -> tuple:
+    "(width, height) in pixels as two finite numbers > 0; anything else raises a `ValueError` naming the source."
+    try: a = np.asarray(size, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError): a = None
+    if a is None or a.shape != (2,) or not np.isfinite(a).all() or not (a > 0).all():
+        _fail(source, 'image size', f"image_size must be (width, height) in pixels, two finite numbers > 0, got {size!r}")
+    return float(a[0]), float(a[1])
+
+def _numbers(source, what, value, ndim=None) -> np.ndarray:
+    "`value` (nested lists from a file) as a finite float64 array; nulls, strings, ragged lists or NaN name `source` and `what`."
+    try: a = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        try: kinds = {type(v).__name__ for v in np.asarray(value, dtype=object).ravel()} if not isinstance(value, dict) else {'dict'}
+        except ValueError: kinds = {'list'}
+        _fail(source, what, f"expected numbers, got {'ragged lists' if 'list' in kinds else 'values of type ' + str(sorted(kinds))} "
+              f"({str(e).splitlines()[0][:120]})")
+    if ndim is not None and a.ndim != ndim: _fail(source, what, f"expected {ndim} dimensions, got shape {a.shape}")
+    bad = ~np.isfinite(a)
+    if bad.any():
+        first = np.argwhere(bad)[0].tolist()
+        _fail(source, what, f"{int(bad.sum())} value(s) are null/NaN/inf (first at index {first})",
+              'Write a missing point as x = y = 0 with score 0')
+    return a
 
 def _pick_person(source, layout, frame, xy, score, det, track, person, image_size=None, complete=True) -> Keypoints2D:
     "One person per frame from instance rows: best detection score, or track/instance index `person`."
@@ -156,12 +178,15 @@ def read_coco_json(path, layout: str = 'coco17', person: int | None = None, imag
     dets = [r for r in d if isinstance(r, dict) and 'keypoints' in r and
             (category_id is None or r.get('category_id', category_id) == category_id)]
     if not dets: _fail(path, 'empty file', f'no person detections with key points ({len(d)} entries)')
+    notlist = [i for i, r in enumerate(dets) if not isinstance(r['keypoints'], list)]
+    if notlist: _fail(path, "'keypoints'", f"detection {notlist[0]} holds a {type(dets[notlist[0]]['keypoints']).__name__}, "
+                      f"expected a list [x, y, score, ...]")
     ns = {len(r['keypoints']) for r in dets}
     if len(ns) != 1: _fail(path, 'layout', f'detections have different key-point counts {sorted(ns)}')
     n = ns.pop()
     if n % 3: _fail(path, 'layout', f"'keypoints' has {n} numbers, not x, y, score triples")
     _check_count(path, layout, n // 3, "'keypoints'")
-    kp = np.asarray([r['keypoints'] for r in dets], dtype=np.float64).reshape(len(dets), -1, 3)
+    kp = _numbers(path, "'keypoints'", [r['keypoints'] for r in dets], 2).reshape(len(dets), -1, 3)
     ids = [r.get('image_id') for r in dets]
     if all(isinstance(i, (int, np.integer)) for i in ids): frame, complete = np.asarray(ids), True
     else: frame, complete = np.unique([str(i) for i in ids], return_inverse=True)[1].reshape(-1), False  # names: sorted order
@@ -185,14 +210,24 @@ def read_mmpose_json(path, layout: str = 'coco17', person: int | None = None, im
     for i, f in enumerate(frames):
         insts = f.get('instances', []) if isinstance(f, dict) else f
         fid = f.get('frame_id', i) if isinstance(f, dict) else i
-        rows += [(int(fid), k) for k in insts if isinstance(k, dict) and 'keypoints' in k]
+        if not isinstance(insts, list): _fail(path, "'instances'", f"frame {i} holds a {type(insts).__name__}, expected a list")
+        if isinstance(fid, bool) or not isinstance(fid, (int, float, str)) or not re.fullmatch(r'\s*\d+(\.0*)?\s*', str(fid)):
+            _fail(path, "'frame_id'", f"frame {i}: expected a whole number >= 0, got {fid!r}")
+        rows += [(int(float(fid)), k) for k in insts if isinstance(k, dict) and 'keypoints' in k]
     if not rows: _fail(path, 'empty file', f'no instances with key points in {len(frames)} frames')
-    ns = {len(k['keypoints']) for _, k in rows}
+    ns = {len(k['keypoints']) if isinstance(k['keypoints'], list) else -1 for _, k in rows}
+    if -1 in ns: _fail(path, "'keypoints'", "expected a list of [x, y] per instance")
     if len(ns) != 1: _fail(path, 'layout', f'instances have different key-point counts {sorted(ns)}')
     _check_count(path, layout, ns.pop(), "'keypoints'")
-    xy = np.asarray([k['keypoints'] for _, k in rows], dtype=np.float64)
-    if xy.ndim != 3 or xy.shape[-1] < 2: _fail(path, 'format', f"'keypoints' must be (J, 2) per instance, got {xy.shape[1:]}")
-    sc = np.asarray([k.get('keypoint_scores', [1.0] * xy.shape[1]) for _, k in rows], dtype=np.float64)
+    xy = _numbers(path, "'keypoints'", [k['keypoints'] for _, k in rows], 3)
+    if xy.shape[-1] not in (2, 3): _fail(path, "'keypoints'", f"expected [x, y] (or [x, y, score]) per joint, got {xy.shape[-1]} numbers")
+    J = xy.shape[1]
+    if any('keypoint_scores' in k for _, k in rows): raw = [k.get('keypoint_scores', [1.0] * J) for _, k in rows]
+    elif xy.shape[-1] == 3: raw = xy[..., 2]          # [x, y, score] per joint and no separate scores
+    else: raw = np.ones(xy.shape[:2])
+    sc = _numbers(path, "'keypoint_scores'", raw)
+    if sc.shape != xy.shape[:2]:
+        _fail(path, "'keypoint_scores'", f"{sc.shape[-1]} scores per instance for {J} key points (shape {sc.shape}, keypoints {xy.shape})")
     bs = [k.get('bbox_score', None) for _, k in rows]
     bs = np.asarray([np.mean(b) if b is not None else np.nan for b in bs], dtype=np.float64)
     det = np.where(np.isfinite(bs), bs, sc.mean(-1))
@@ -212,6 +247,8 @@ def read_openpose_dir(path, layout: str = 'body25', person: int | None = None, i
     for fid, f in zip(frame_of, files):
         d = _read_json(f)
         if not isinstance(d, dict) or 'people' not in d: _fail(f, 'format', "no 'people' key (is this an OpenPose file?)")
+        if not isinstance(d['people'], list) or not all(isinstance(x, dict) for x in d['people']):
+            _fail(f, "'people'", f"expected a list of objects with 'pose_keypoints_2d', got {json.dumps(d['people'])[:80]}")
         for k, person_d in enumerate(d['people']):
             kp = person_d.get('pose_keypoints_2d', [])
             if kp: rows.append((fid, kp, person_d.get('person_id', [-1]), k))
@@ -220,7 +257,7 @@ def read_openpose_dir(path, layout: str = 'body25', person: int | None = None, i
     ns = {len(r[1]) for r in rows}
     if len(ns) != 1 or next(iter(ns)) % 3: _fail(p, 'layout', f'pose_keypoints_2d lengths {sorted(ns)} (expected x, y, c triples)')
     _check_count(p, layout, ns.pop() // 3, 'pose_keypoints_2d')
-    kp = np.asarray([r[1] for r in rows], dtype=np.float64).reshape(len(rows), -1, 3)
+    kp = _numbers(p, 'pose_keypoints_2d', [r[1] for r in rows], 2).reshape(len(rows), -1, 3)
     pid = [r[2][0] if isinstance(r[2], list) and r[2] else r[2] for r in rows]
     track = np.asarray([int(t) if t is not None else -1 for t in pid])
     det = kp[..., 2].mean(-1)
@@ -234,20 +271,35 @@ def read_array(path, layout: str | None = None, image_size=None) -> Keypoints2D:
     if p.stat().st_size == 0: _fail(p, 'empty file', '0 bytes')
     frame = None
     if p.suffix == '.npz':
-        with np.load(p, allow_pickle=False) as z:
+        try: z = np.load(p, allow_pickle=False)
+        except Exception as e: _fail(p, 'format', f"not a readable npz file ({type(e).__name__}: {e})")
+        def arr(k, dims):
+            try: a = z[k]
+            except ValueError as e: _fail(p, repr(k), 'holds pickled Python objects; arrays of numbers only (no unpickling)')
+            except Exception as e: _fail(p, repr(k), f"cannot be read, the file is damaged ({type(e).__name__}: {e})")
+            if a.dtype.kind not in 'fiu': _fail(p, repr(k), f"expected numbers, got dtype {a.dtype} (e.g. strings)")
+            return _numbers(p, repr(k), a, dims)
+        with z:
             if 'keypoints' not in z.files: _fail(p, 'format', f"no 'keypoints' array (keys {z.files})")
-            kp = z['keypoints'].astype(np.float64)
-            sc = z['scores'].astype(np.float64) if 'scores' in z.files else None
-            frame = z['frame'] if 'frame' in z.files else None
-            if image_size is None and 'image_size' in z.files: image_size = tuple(z['image_size'].tolist())
+            kp = arr('keypoints', None)
+            sc = arr('scores', None) if 'scores' in z.files else None
+            frame = arr('frame', 1) if 'frame' in z.files else None
+            if image_size is None and 'image_size' in z.files: image_size = tuple(arr('image_size', None).reshape(-1).tolist())
             if layout is None and 'layout' in z.files: layout = str(z['layout'])
     elif p.suffix == '.csv':
-        lines = [l for l in p.read_text().splitlines() if l.strip()]
-        head = lines[0].split(',') if lines else []
+        lines = [(i + 1, l) for i, l in enumerate(p.read_text().splitlines()) if l.strip()]
+        head = lines[0][1].split(',') if lines else []
         has_header = bool(head) and not re.fullmatch(r'[-+0-9.eE ]+', head[0].strip() or '0')
         rows = lines[1:] if has_header else lines
         if not rows: _fail(p, 'empty file', 'no data rows')
-        a = np.asarray([[float(v) for v in l.split(',')] for l in rows], dtype=np.float64)
+        width = len(rows[0][1].split(','))
+        for ln, l in rows:
+            vals = l.split(',')
+            if len(vals) != width: _fail(p, f'line {ln}', f"{len(vals)} columns, the first data row has {width}")
+            for v in vals:
+                try: float(v)
+                except ValueError: _fail(p, f'line {ln}', f"expected numbers, got {v.strip()!r}")
+        a = np.asarray([[float(v) for v in l.split(',')] for _, l in rows], dtype=np.float64)
         if has_header and head[0].strip().lower() == 'frame': frame, a = a[:, 0].astype(np.int64), a[:, 1:]
         if a.shape[1] % 3: _fail(p, 'format', f'{a.shape[1]} value columns; expected x, y, score per joint (a multiple of 3)')
         kp, sc = a.reshape(len(a), -1, 3), None
@@ -257,7 +309,9 @@ def read_array(path, layout: str | None = None, image_size=None) -> Keypoints2D:
     if len(kp) == 0: _fail(p, 'empty file', '0 frames')
     _check_count(p, layout, kp.shape[1], 'the array')
     if sc is None: sc = kp[..., 2] if kp.shape[-1] == 3 else np.ones(kp.shape[:2])
+    if sc.shape != kp.shape[:2]: _fail(p, "'scores'", f"shape {sc.shape} does not match the key points {kp.shape[:2]} (F, J)")
     frame = np.arange(len(kp)) if frame is None else np.asarray(frame)
+    if frame.shape != (len(kp),): _fail(p, "'frame'", f"{frame.size} frame ids for {len(kp)} frames of key points")
     return _pick_person(p, layout, frame, kp[..., :2], sc, np.ones(len(kp)), -np.ones(len(kp)), None, image_size)
 
 # %% ../nbs/17_lift.ipynb #e40954b4
@@ -509,10 +563,27 @@ class LiftResult:
         return (f"LiftResult({len(self)} frames from {Path(self.keypoints.source).name!r}, {int(self.filled.sum())} joints "
                 f"filled, {int(self.guessed.sum())} guessed, root {'estimated' if self.root is not None else 'not estimated'})")
 
+def _check_lift_options(min_score, max_gap, batch_size, focal, centre):
+    "Refuse options that would silently give a wrong lift: a score threshold outside [0, 1], negative gaps, a bad focal length."
+    num = lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+    whole = lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+    if not num(min_score) or not 0 <= min_score <= 1:
+        raise ValueError(f"min_score: expected a confidence in [0, 1], got {min_score!r}")
+    if not whole(max_gap) or max_gap < 0: raise ValueError(f"max_gap: expected a number of frames >= 0, got {max_gap!r}")
+    if not whole(batch_size) or batch_size < 1: raise ValueError(f"batch_size: expected an int >= 1, got {batch_size!r}")
+    for name, v, low in (('focal', focal, 0.), ('centre', centre, None)):
+        if v is None: continue
+        try: a = np.asarray(v, dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError): a = np.array([np.nan])
+        if a.size not in (1, 2) or not np.isfinite(a).all() or (low is not None and not (a > low).all()):
+            raise ValueError(f"{name}: expected {'a focal length in pixels > 0 (f or (fx, fy))' if low is not None else '(cx, cy) in pixels'}"
+                             f", finite, got {v!r}")
+
 def lift_keypoints(source, model, format: str = 'auto', layout: str | None = None, image_size=None,
                    person: int | None = None, min_score: float = 0.3, max_gap: int = 10, units: str = 'pixels',
                    check: bool = True, focal=None, centre=None, batch_size: int = 4096, device=None) -> LiftResult:
     "Read 2D key points (file or `Keypoints2D`), check, fill, map to H36M-17, normalise and lift with `model` (module or file)."
+    _check_lift_options(min_score, max_gap, batch_size, focal, centre)
     kp = source if isinstance(source, Keypoints2D) else read_keypoints(source, format, layout, person, image_size)
     if image_size is not None: kp = kp.replace(image_size=image_size)
     if kp.layout == 'body25':      # its six foot points are not used: continue with its COCO-17 subset
@@ -617,6 +688,7 @@ def _zyx_degrees(R, eps: float = 1e-7):
 def bvh_text(pose3d, fps: float = 30.0, root=None, units: str = 'cm', lengths=None, rest_frame: int = 0) -> str:
     "BVH text of poses (F, 17, 3) mm camera frame: IK angles on a fixed-bone-length skeleton (median lengths)."
     if units not in _BVH_UNITS: raise ValueError(f"units must be one of {list(_BVH_UNITS)}, got {units!r}")
+    fps = check_fps(fps, 'bvh_text: fps')
     x = as_tensor(pose3d).double()
     F = x.shape[0]
     s = _BVH_UNITS[units]
@@ -680,7 +752,10 @@ def save_bvh(result: LiftResult, path, fps: float = 30.0, units: str = 'cm'):
 def save_lift(result: LiftResult, out_dir, stem: str = 'lifted', fps: float = 30.0, bvh: bool = True, html: bool = True,
               include_plotlyjs=True, bvh_units: str = 'cm') -> dict:
     "Write npz, JSON, report JSON and optionally HTML and BVH of `result` into `out_dir`; returns {kind: path}."
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    fps = check_fps(fps, 'save_lift: fps')
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir(): raise ValueError(f"save_lift: {out} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
     paths = {'npz': out / f'{stem}.npz', 'json': out / f'{stem}.json', 'report': out / f'{stem}_report.json'}
     save_npz(result, paths['npz']); save_json(result, paths['json'])
     atomic_write(paths['report'], lambda f: f.write(json.dumps(result.report(), indent=1)))

@@ -18,10 +18,21 @@ __all__ = ['AUC_THRESHOLDS', 'joint_errors', 'mpjpe', 'example_pose', 'p_mpjpe',
 # %% ../nbs/02_metrics.ipynb #0fe08367
 _REDUCE = ('mean', 'sample', 'joint', 'none')
 
+def _as_numbers(x, what: str) -> torch.Tensor:
+    "`x` as a real tensor; strings, Python objects, booleans or ragged lists raise a `ValueError` naming `what`."
+    if isinstance(x, torch.Tensor):
+        if x.is_complex() or x.dtype == torch.bool: raise ValueError(f"{what}: expected real numbers (mm), got a {x.dtype} tensor")
+        return x
+    try: a = np.asarray(x)
+    except ValueError as err: raise ValueError(f"{what}: not a rectangular array of numbers ({err})") from None
+    if a.dtype.kind not in 'fiu':
+        kind = {'U': 'strings', 'S': 'bytes', 'O': 'Python objects', 'b': 'booleans'}.get(a.dtype.kind, a.dtype.name)
+        raise ValueError(f"{what}: expected an array of numbers (mm), got {kind} (dtype {a.dtype}, shape {a.shape})")
+    return torch.as_tensor(a)
+
 def _check_pair(pred, gt, what: str = 'metric'):
     "Both inputs as float64 tensors of equal shape (..., J, 3), finite; `ValueError` naming the shapes otherwise."
-    p = pred if isinstance(pred, torch.Tensor) else torch.as_tensor(np.asarray(pred))
-    g = torch.as_tensor(np.asarray(gt)) if not isinstance(gt, torch.Tensor) else gt
+    p, g = (_as_numbers(x, f"{what}: {name}") for x, name in ((pred, 'pred'), (gt, 'gt')))
     if tuple(p.shape) != tuple(g.shape) or p.ndim < 2 or p.shape[-1] != 3:
         raise ValueError(f"{what}: pred and gt must both have shape (..., J, 3) in mm; got pred {tuple(p.shape)} "
                          f"and gt {tuple(g.shape)}")
@@ -38,8 +49,10 @@ def _check_pair(pred, gt, what: str = 'metric'):
 def _select(x, joints, what):
     "Keep the joints `joints` (ids) of an error map (..., J)."
     if joints is None: return x
-    ids = [int(j) for j in joints]
     J = x.shape[-1]
+    bad = [j for j in joints if isinstance(j, (bool, np.bool_)) or not isinstance(j, (int, np.integer))]
+    if bad: raise ValueError(f"{what}: joints must be joint ids (ints in [0, {J})), got {bad!r} (names: use skeleton.index(...))")
+    ids = [int(j) for j in joints]
     if not ids or any(not -J <= j < J for j in ids):
         raise ValueError(f"{what}: joints must be a non-empty list of ids in [0, {J}), got {list(joints)}")
     return x[..., ids]
@@ -54,6 +67,9 @@ def _reduce(err, reduce: str, what: str):
 
 def _centre(p, g, root_centre, root):
     if not root_centre: return p, g
+    J = p.shape[-2]
+    if isinstance(root, (bool, np.bool_)) or not isinstance(root, (int, np.integer)) or not -J <= root < J:
+        raise ValueError(f"root: expected the id of the root joint in [0, {J}), got {root!r}")
     return p - p[..., root:root + 1, :], g - g[..., root:root + 1, :]
 
 # %% ../nbs/02_metrics.ipynb #a06b2d69
@@ -99,6 +115,9 @@ AUC_THRESHOLDS = tuple(np.linspace(0, 150, 31).tolist())
 def pck(pred, gt, threshold: float = 150., joints=None, reduce: str = 'mean', root_centre: bool = True,
         root: int = 0) -> torch.Tensor:
     "PCK (PoseAug `compute_PCK`, 3DHP): percentage of joints whose protocol-1 error is strictly below `threshold` mm."
+    t = float(threshold) if isinstance(threshold, (int, float, np.number)) and not isinstance(threshold, bool) else None
+    if t is None or not math.isfinite(t) or t < 0:
+        raise ValueError(f"pck: threshold must be a finite distance >= 0 in mm, got {threshold!r}")
     err = _select(joint_errors(pred, gt, root_centre, root), joints, 'pck')
     return _reduce((err < threshold).double() * 100, reduce, 'pck')
 
@@ -108,6 +127,8 @@ def auc(pred, gt, thresholds=AUC_THRESHOLDS, joints=None, reduce: str = 'mean', 
     err = _select(joint_errors(pred, gt, root_centre, root), joints, 'auc')
     th = torch.as_tensor(np.asarray(thresholds, dtype=np.float64), device=err.device)
     if th.ndim != 1 or len(th) == 0: raise ValueError(f"auc: thresholds must be a non-empty 1-D list, got shape {tuple(th.shape)}")
+    if not bool(torch.isfinite(th).all()) or bool((th < 0).any()):
+        raise ValueError(f"auc: thresholds must be finite distances >= 0 in mm, got {list(np.asarray(thresholds, dtype=np.float64))}")
     return _reduce((err[..., None] < th).double().mean(-1) * 100, reduce, 'auc')
 
 # %% ../nbs/02_metrics.ipynb #83327353
@@ -127,13 +148,24 @@ def per_group_error(pred, gt, skeleton: Skeleton = H36M17, kind: str = 'dof', ro
                          f"{skeleton.num_joints}")
     return {part: float(err[list(ids)].mean()) for part, ids in skeleton.part(kind).items()}
 
+def _check_units(p, g, skeleton: Skeleton):
+    "Refuse predictions whose bones are metres-long numbers (0.04-1) against ground truth with millimetre bones (40-1000)."
+    par = torch.as_tensor(skeleton.parents[1:])
+    med = lambda x: float((x[:, 1:] - x[:, par]).norm(dim=-1).median())
+    bp, bg = med(p), med(g)
+    if 0.04 <= bp <= 1. and 40. <= bg <= 1000.:
+        raise ValueError(f"evaluate_poses: units: the predictions' median bone length is {bp:.3g}, the ground truth's "
+                         f"{bg:.3g} mm: predictions in metres? Multiply them by 1000 (or pass check_units=False)")
+
 def evaluate_poses(pred_mm, gt_mm, skeleton: Skeleton = H36M17, actions=None, allow_reflection: bool = False,
-                   pck_joints=None, pck_threshold: float = 150.) -> dict:
+                   pck_joints=None, pck_threshold: float = 150.,
+                   check_units: bool = True) -> dict:   # refuse predictions in metres against ground truth in mm
     "All metrics of predictions vs ground truth (N, J, 3) in mm as a JSON-ready dict (floats only)."
     p, g = _check_pair(pred_mm, gt_mm, 'evaluate_poses')
     if p.ndim != 3 or p.shape[1] != skeleton.num_joints:
         raise ValueError(f"evaluate_poses: expected poses (N, {skeleton.num_joints}, 3) for skeleton "
                          f"{skeleton.name!r}, got {tuple(p.shape)}")
+    if check_units: _check_units(p, g, skeleton)
     with torch.no_grad():
         e1 = mpjpe(p, g, reduce='none')
         e2 = p_mpjpe(p, g, reduce='sample', allow_reflection=allow_reflection)

@@ -174,6 +174,10 @@ def parse_bvh(path) -> BVH:
         except ValueError: _fail(path, k + 1, f"expected a number after '{key}', got {lines[k].strip()[len(key):].strip()!r}")
         k += 1
     n_frames, frame_time = int(hdr['Frames:']), hdr['Frame Time:']
+    if hdr['Frames:'] < 0 or hdr['Frames:'] != n_frames:
+        _fail(path, k - 1, f"'Frames:' must be a whole number >= 0, got {hdr['Frames:']:g}")
+    if not np.isfinite(frame_time) or frame_time <= 0:
+        _fail(path, k, f"'Frame Time:' must be a finite number of seconds > 0 (fps = 1 / Frame Time), got {frame_time:g}")
     widths = np.array([len(c) for c in channels]); C = int(widths.sum())
     start = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(int)
     rows = []
@@ -321,7 +325,9 @@ def read_asf(path) -> ASF:
         elif k == 'direction':
             d = np.asarray(_floats(path, ln, t[1:], 3, 'direction values'))
             nrm = np.linalg.norm(d)
-            cur.direction = d / nrm if nrm > 0 else d
+            if not np.isfinite(nrm) or nrm == 0:
+                _fail(path, ln, f"bone {cur.name!r}: direction {' '.join(t[1:])} has no direction (zero or non-finite vector)")
+            cur.direction = d / nrm
         elif k == 'length': cur.length = _floats(path, ln, t[1:], 1, 'length value')[0]
         elif k == 'axis':
             if len(t) != 5 or sorted(t[4].upper()) != ['X', 'Y', 'Z']: _fail(path, ln, f"expected 'axis a b c XYZ', got {' '.join(t)!r}")
@@ -517,6 +523,10 @@ def asf_amc_to_h36m17(asf_path, amc_path, to_z_up: bool = False, fps: float = 12
     asf = asf_path if isinstance(asf_path, ASF) else read_asf(asf_path)
     amc = amc_path if isinstance(amc_path, AMC) else read_amc(amc_path, asf)
     x = _map_joints(asf_amc_world_positions(asf, amc, frames), asf.joint_names, mapping or ASF_TO_H36M, asf.path)
-    x = x * mm_scale(asf.unit_mm if scale is None else scale, asf.path if scale is None else amc.path)
+    if scale is None:
+        try: scale = mm_scale(asf.unit_mm, asf.path)
+        except ValueError as err:
+            raise ValueError(f"{err} (from ':units length {asf.units.get('length')}' of the ASF; 1 unit = 1/length inch)") from None
+    x = x * mm_scale(scale, amc.path)
     if to_z_up: x = y_up_to_z_up(x)
     return x.astype(np.float32), float(fps)

@@ -331,6 +331,23 @@ def model_class(name: str) -> type:
     "The class registered as `name` in `REGISTRY`."
     return registry_lookup(REGISTRY, name, 'model')
 
+def _check_option(model: str, key: str, v, param):
+    "Refuse a size or rate option that would build a broken network: ints >= 1 (`*blocks` >= 0), dropout in [0, 1)."
+    ann, default = str(param.annotation), param.default
+    is_int = ann == 'int' or (type(default) is int)
+    is_float = ann == 'float' or (type(default) is float)
+    what = f"get_model({model!r}): option {key}"
+    if v is None and default is None: return
+    if is_int:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+            raise ValueError(f"{what} must be an int, got {type(v).__name__} {v!r}")
+        low = 0 if key.endswith('blocks') else 1
+        if v < low: raise ValueError(f"{what} must be >= {low}, got {v}")
+    elif is_float:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)) or not np.isfinite(v):
+            raise ValueError(f"{what} must be a finite number, got {type(v).__name__} {v!r}")
+        if key == 'dropout' and not 0 <= v < 1: raise ValueError(f"{what} must be a probability in [0, 1), got {v}")
+
 def get_model(name: str, skeleton: Skeleton = H36M17, **kw) -> nn.Module:
     "Build the network registered as `name` for `skeleton` (a `Skeleton` or its name), with keywords `kw`."
     cls = model_class(name)
@@ -340,6 +357,7 @@ def get_model(name: str, skeleton: Skeleton = H36M17, **kw) -> nn.Module:
     bad = [k for k in kw if k not in valid]
     if bad: raise ValueError(f"get_model: model {name!r} has no option(s) {bad}; valid: {valid}")
     opts = dict(kw)
+    for k, v in kw.items(): _check_option(name, k, v, params[k])
     if 'skeleton' in params: kw['skeleton'] = skeleton
     elif 'num_joints' in params: kw['num_joints'] = skeleton.num_joints
     try: return cls(**kw)

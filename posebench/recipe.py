@@ -265,6 +265,9 @@ def run(recipe: Recipe, train, tests=None, cfg: TrainConfig | None = None, out_d
     if eval_samples is not None and eval_samples < 1: raise ValueError(f"eval_samples: expected >= 1 or None, got {eval_samples}")
     tests = as_tests(tests)
     out = Path(cfg.out_dir) if cfg.out_dir is not None else None
+    if cfg.epochs < 1 and not (cfg.resume and out is not None and (out / CHECKPOINT).is_file()):
+        raise ValueError(f"TrainConfig.epochs: expected >= 1 for a training run, got {cfg.epochs} (0 epochs would record the "
+                         f"untrained networks as the method's result; for that baseline use eval_untrained=True)")
     if out is not None: _guard_out_dir(out, cfg)
     if flip:
         recipe.protocol = dataclasses.replace(recipe.protocol, flip=True)

@@ -232,7 +232,8 @@ def is_batch_source(obj) -> bool:
 # %% ../nbs/07_train.ipynb #416aefe0
 class TensorSource:
     "Batches of resident tensors (equal length), shuffled per epoch by a seeded permutation; deterministic per (epoch, step)."
-    def __init__(self, data: dict, batch_size: int, shuffle: bool = True, drop_last: bool = False, seed: int = 0):
+    def __init__(self, data: dict, batch_size: int, shuffle: bool = True, drop_last: bool = False, seed: int = 0,
+                 min_batch: int = 2):   # a last batch smaller than this joins the one before (batch norm needs 2)
         if not isinstance(data, dict) or not data:
             raise ValueError("data: expected a non-empty dict of name -> tensor (or a batch source)")
         n = None
@@ -245,11 +246,14 @@ class TensorSource:
         if drop_last and batch_size > n: raise ValueError(f"batch_size {batch_size} > {n} samples with drop_last=True")
         self.data, self.n, self.batch_size = data, n, int(batch_size)
         self.shuffle, self.drop_last, self.seed = shuffle, drop_last, int(seed)
+        self.min_batch = int(min_batch)
         self._perm = (None, None)
 
     @property
     def steps_per_epoch(self) -> int:
-        return self.n // self.batch_size if self.drop_last else -(-self.n // self.batch_size)
+        if self.drop_last: return self.n // self.batch_size
+        full, rest = divmod(self.n, self.batch_size)
+        return full + (rest > 0 and (rest >= self.min_batch or full == 0))   # a tiny rest joins the last full batch
 
     def to(self, device):
         self.data = {k: v.to(device, non_blocking=True) for k, v in self.data.items()}
@@ -266,7 +270,8 @@ class TensorSource:
         return self._perm[1]
 
     def batch(self, epoch: int, step: int) -> dict:
-        idx = self.order(epoch)[step * self.batch_size:(step + 1) * self.batch_size]
+        last = step == self.steps_per_epoch - 1 and not self.drop_last
+        idx = self.order(epoch)[step * self.batch_size:(None if last else (step + 1) * self.batch_size)]
         return {k: v[idx] for k, v in self.data.items()}
 
     def state_dict(self) -> dict:
@@ -522,7 +527,7 @@ class Trainer:
         cfg = self.cfg
         ws, rank = self.world_size, self.rank
         source = data if is_batch_source(data) else TensorSource(data, cfg.batch_size * ws, shuffle=cfg.shuffle,
-                                                                 drop_last=cfg.drop_last, seed=cfg.seed)
+                                                                 drop_last=cfg.drop_last, seed=cfg.seed, min_batch=2 * ws)
         if hasattr(source, 'to'): source.to(self.device)
         self.sampler = source
         ck_path = Path(cfg.out_dir) / CHECKPOINT if cfg.out_dir is not None else None

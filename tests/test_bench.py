@@ -162,3 +162,12 @@ def test_markdown_to_html_embeds_images(tmp_path):
     plt.figure(); plt.plot([1, 2]); plt.savefig(tmp_path / 'f.png'); plt.close()
     h = markdown_to_html('# Title\n\n| a | b |\n| --- | --- |\n| 1 | **2** |\n\n![fig](f.png)\n', base=tmp_path)
     assert '<h1>Title</h1>' in h and '<strong>2</strong>' in h and 'data:image/png;base64,' in h
+
+
+def test_damaged_bench_records_name_the_file(tmp_path):
+    "A damaged bench_config.json or bench_wall.json is named in the error; NaN paired differences are refused."
+    (tmp_path / 'runs').mkdir(); (tmp_path / 'bench_config.json').write_text('{oops')
+    with pytest.raises(ValueError, match=r"bench_config\.json: cannot be read as JSON"): regenerate_report(tmp_path)
+    (tmp_path / 'bench_config.json').write_text('{}'); (tmp_path / 'bench_wall.json').write_text('[{')
+    with pytest.raises(ValueError, match=r"bench_wall\.json: cannot be read as JSON"): regenerate_report(tmp_path)
+    with pytest.raises(ValueError, match=r"differences must be finite, got \[nan, 1\.0\]"): paired_interval([float('nan'), 1.])

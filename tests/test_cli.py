@@ -85,3 +85,18 @@ def test_cell_timeout_is_one_line(tmp_path, capsys):
     code = main(['run', 'train_supervised', *TINY, '-p', 'train', "{'epochs': 50}", '--timeout', '2', '--out', str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 1 and 'ran longer than the 2.0 s limit' in err and len(err.strip().splitlines()) == 1
+
+
+def test_bad_options_fail_before_any_work(tmp_path, capsys):
+    "Impossible option values are one line, exit 2, before a notebook starts; eval never replaces a run's metrics.json."
+    for argv, msg in [(['demo', '--epochs', '0', '--out', str(tmp_path / 'd')], '--epochs: expected >= 1, got 0'),
+                      (['demo', '--train-fraction', '1.5', '--out', str(tmp_path / 'd')], 'expected a fraction in (0, 1], got 1.5'),
+                      (['run', 'train_supervised', '--timeout', '0', '--out', str(tmp_path / 'r')], 'seconds per cell > 0, got 0.0')]:
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert msg in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / 'd').exists() and not (tmp_path / 'r').exists()
+    (tmp_path / 'run').mkdir(); (tmp_path / 'run' / 'metrics.json').write_text('{}')
+    assert main(['eval', str(tmp_path / 'run'), '--out', str(tmp_path / 'run')]) == 2
+    assert 'already holds a metrics.json' in capsys.readouterr().err
+    assert (tmp_path / 'run' / 'metrics.json').read_text() == '{}'

@@ -506,3 +506,32 @@ def test_save_is_atomic(tmp_path, monkeypatch):
     monkeypatch.setattr(files.os, 'replace', boom)
     with pytest.raises(OSError): _ps(6).save(f)
     assert f.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ['p.npz']
+
+
+# ---------------------------------------------------------------- issue 18 sweep
+def test_one_sided_joint_swap_refused_by_symmetry(tmp_path):
+    "Knee and foot swapped on one leg only can keep every bone under 800 mm: the left/right length ratio catches it."
+    perm = list(range(17)); perm[2], perm[3] = 3, 2
+    X = _walk(20)[:, perm]
+    X = X.clone(); X[:, 2] = X[:, 1] + (X[:, 2] - X[:, 1]) * 0.8      # keep the 'thigh' (hip to foot) below BONE_MAX_MM
+    msg = _refused(D.load_hdm05, 'one_leg.npz', 'bone_lengths', _hdm05_file(tmp_path / 'one_leg.npz', X))
+    assert 'left/right bones' in msg and 'ratio' in msg
+
+
+def test_damaged_npz_member_names_file_and_key(tmp_path):
+    "A bit flip inside an npz member (bad CRC) is a ValueError naming the file and the key, not a BadZipFile."
+    import zipfile
+    p = tmp_path / 'p.npz'; _ps(8).save(p)
+    np.savez(p, **dict(np.load(p)))                       # stored uncompressed: flip a byte of pose3d's data
+    with zipfile.ZipFile(p) as z: info = z.getinfo('pose3d.npy')
+    b = bytearray(p.read_bytes()); b[info.header_offset + 30 + len(info.filename) + 200] ^= 0xFF; p.write_bytes(bytes(b))
+    with pytest.raises(ValueError, match=r"p\.npz: key 'pose3d' cannot be read, the file is damaged \(BadZipFile"): D.read_npz(p)
+
+
+def test_from_world_camera_dict_checked():
+    "A camera dict without R, or with arrays of different camera counts, is named with the shapes found."
+    X = _walk(10)
+    c = D.virtual_cameras(); c.pop('R')
+    with pytest.raises(ValueError, match=r"cameras: missing key\(s\) \['R'\]"): D.from_world(X, 'S1', 'walk', cameras=c)
+    c = D.virtual_cameras(); c['t'] = c['t'][:2]
+    with pytest.raises(ValueError, match=r"got R \(4, 3, 3\), t \(2, 3\), intrinsics \(4, 6\)"): D.from_world(X, 'S1', 'walk', cameras=c)

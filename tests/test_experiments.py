@@ -68,3 +68,17 @@ def test_collect_results_and_report(tmp_path):
     assert 'bad/metrics.json' in msgs and 'trunc/metrics.json' in msgs and 'boom' in msgs and 'schema' in msgs
     with pytest.raises(ValueError, match='schema'): collect_results([tmp_path / 'bad'], strict=True)
     with pytest.raises(ValueError, match=r"unknown metric\(s\) \['mpjep'\]"): report_table(rs, metrics=('mpjep',))
+
+
+def test_null_metric_is_named_not_unknown(tmp_path):
+    "A metric written as null (NaN predictions) is reported as null in that file, not as an unknown metric name."
+    RunResult('sb', 'supervised', {'t': {'mpjpe': None, 'pck': 90.}}).save(tmp_path / 'a' / 'metrics.json')
+    with pytest.raises(ValueError, match=r"metric\(s\) \['mpjpe'\] are null \(NaN.*a/metrics\.json"):
+        report_table([tmp_path], metrics=('mpjpe',))
+
+
+def test_timeout_must_be_positive(tmp_path):
+    for t in (0, -5., float('nan')):
+        with pytest.raises(ValueError, match=r"timeout: expected None \(no limit\) or seconds per cell > 0"):
+            run_notebook('train_supervised', {}, tmp_path / 'x', timeout=t)
+    assert not (tmp_path / 'x').exists()

@@ -296,3 +296,53 @@ def test_viewer_opens_a_lifted_sequence(kp, net):
     before3, before2 = repr(v.fig3d.data), repr(v.fig2d.data)
     v.slider.value = min(5, v.slider.max)
     assert repr(v.fig3d.data) != before3 and repr(v.fig2d.data) != before2   # both panels follow the frame
+
+
+# ---------------------------------------------------------------- issue 18 sweep: malformed values in key-point files
+def _dets(kp, n=3):
+    return [{'image_id': f, 'category_id': 1, 'score': 0.9,
+             'keypoints': [v for (x, y), s in zip(kp.xy[f].tolist(), kp.score[f].tolist()) for v in (x, y, s)]} for f in range(n)]
+
+
+def test_malformed_values_name_file_key_and_value(tmp_path, kp):
+    "Nulls, NaN, strings, dicts, ragged rows, bad frame ids or score counts: errors naming the file, key and value."
+    def coco(name, edit):
+        d = _dets(kp); edit(d); p = tmp_path / name; p.write_text(json.dumps(d)); return p
+    def first(d, v): d[0]['keypoints'][0] = v
+    _err(lambda: L.read_keypoints(coco('null.json', lambda d: first(d, None))), 'null.json', "'keypoints'", 'null/NaN/inf')
+    _err(lambda: L.read_keypoints(coco('nan.json', lambda d: first(d, float('nan')))), 'nan.json', "'keypoints'", 'null/NaN/inf')
+    _err(lambda: L.read_keypoints(coco('str.json', lambda d: first(d, 'abc'))), 'str.json', "'keypoints'", "'abc'")
+    _err(lambda: L.read_keypoints(coco('dict.json', lambda d: d[0].update(keypoints={'x': 1}))), 'dict.json', 'holds a dict')
+    def mm(name, inst):
+        (tmp_path / name).write_text(json.dumps({'instance_info': inst})); return tmp_path / name
+    inst = [{'frame_id': 'abc', 'instances': [{'keypoints': kp.xy[0].tolist(), 'keypoint_scores': [0.9] * 17}]}]
+    _err(lambda: L.read_keypoints(mm('fid.json', inst)), 'fid.json', "'frame_id'", "'abc'")
+    inst = [{'frame_id': 0, 'instances': [{'keypoints': kp.xy[0].tolist(), 'keypoint_scores': [0.9] * 16}]}]
+    _err(lambda: L.read_keypoints(mm('sc.json', inst)), 'sc.json', "'keypoint_scores'", '16 scores', '17 key points')
+    (tmp_path / 'op').mkdir(); (tmp_path / 'op' / 'v_0.json').write_text(json.dumps({'people': [[1, 2]]}))
+    _err(lambda: L.read_keypoints(tmp_path / 'op'), 'v_0.json', "'people'", '[[1, 2]]')
+    row = ','.join(['1.0'] * 51)
+    (tmp_path / 'rag.csv').write_text(row + '\n' + ','.join(['1.0'] * 48) + '\n')
+    _err(lambda: L.read_keypoints(tmp_path / 'rag.csv', layout='coco17'), 'rag.csv', 'line 2', '48 columns')
+    (tmp_path / 'txt.csv').write_text(row + '\n' + row[:-3] + 'abc\n')
+    _err(lambda: L.read_keypoints(tmp_path / 'txt.csv', layout='coco17'), 'txt.csv', 'line 2', "'abc'")
+    np.savez(tmp_path / 'obj.npz', keypoints=np.array([None, 1], dtype=object))
+    _err(lambda: L.read_keypoints(tmp_path / 'obj.npz', layout='coco17'), 'obj.npz', "'keypoints'", 'pickled')
+    np.savez(tmp_path / 'sc.npz', keypoints=np.ones((3, 17, 2)), scores=np.ones((3, 16)))
+    _err(lambda: L.read_keypoints(tmp_path / 'sc.npz', layout='coco17'), 'sc.npz', "'scores'", '(3, 16)')
+    (tmp_path / 'cut.npz').write_bytes(b'PK\x03\x04 not really')
+    _err(lambda: L.read_keypoints(tmp_path / 'cut.npz', layout='coco17'), 'cut.npz', 'not a readable npz file')
+
+
+def test_lift_options_are_checked(tmp_path, kp, net):
+    "A bad image size, a score threshold outside [0, 1], negative gaps, a zero batch, a bad focal or fps: named errors."
+    for kw, msg in [({'image_size': (640,)}, 'image_size must be (width, height)'), ({'image_size': (float('inf'),) * 2}, 'got (inf, inf)'),
+                    ({'min_score': -1.}, 'min_score: expected a confidence in [0, 1], got -1.0'),
+                    ({'max_gap': -1}, 'max_gap: expected a number of frames >= 0, got -1'),
+                    ({'batch_size': 0}, 'batch_size: expected an int >= 1, got 0'),
+                    ({'focal': -1000.}, 'focal: expected a focal length in pixels > 0'), ({'focal': float('nan')}, 'got nan')]:
+        _err(lambda: L.lift_keypoints(kp, net, **kw), msg)
+    res = L.lift_keypoints(kp, net)
+    for fps in (0., -30.):
+        _err(lambda: L.save_bvh(res, tmp_path / 'x.bvh', fps=fps), 'fps: frame rate must be a finite number > 0', str(fps))
+    assert not (tmp_path / 'x.bvh').exists()

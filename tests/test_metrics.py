@@ -183,3 +183,26 @@ def test_empty_batches_raise_instead_of_nan():
     e = torch.zeros(0, 17, 3)
     for f in (mpjpe, p_mpjpe, n_mpjpe, pck, auc):
         with pytest.raises(ValueError, match='no poses'): f(e, e)
+
+
+def test_bad_values_name_the_option_and_value():
+    "Strings / objects as poses, joint names, a root out of range, NaN or negative thresholds: clear errors, not NaN or 0 %."
+    pred, gt = _poses(3)
+    with pytest.raises(ValueError, match=r"mpjpe: pred: expected an array of numbers \(mm\), got strings"):
+        mpjpe(np.full((3, 17, 3), 'a'), gt)
+    with pytest.raises(ValueError, match=r"gt: expected an array of numbers \(mm\), got Python objects"):
+        mpjpe(pred, np.array([None] * 3, dtype=object))
+    with pytest.raises(ValueError, match=r"joints must be joint ids .* got \['Hip'\]"): mpjpe(pred, gt, joints=['Hip'])
+    with pytest.raises(ValueError, match=r"root: expected the id of the root joint in \[0, 17\), got 20"): mpjpe(pred, gt, root=20)
+    for th in (float('nan'), -10.):
+        with pytest.raises(ValueError, match=rf"pck: threshold must be a finite distance >= 0 in mm, got {th}"): pck(pred, gt, threshold=th)
+    with pytest.raises(ValueError, match=r"auc: thresholds must be finite distances >= 0"): auc(pred, gt, thresholds=[0, float('nan')])
+
+
+def test_evaluate_refuses_metres_against_millimetres():
+    "Predictions in metres against ground truth in mm: refused by a units check with an override."
+    pred, gt = _poses(3)
+    with pytest.raises(ValueError, match=r"units: the predictions' median bone length is 0\.\d+.*predictions in metres\?"):
+        evaluate_poses(gt / 1000, gt)
+    assert evaluate_poses(gt / 1000, gt, check_units=False)['mpjpe'] > 100
+    assert evaluate_poses(pred, gt)['mpjpe'] >= 0          # real-looking predictions pass

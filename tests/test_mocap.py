@@ -452,4 +452,21 @@ def test_bvh_zero_or_negative_frame_time_refused(cmu_raw, tmp_path, frame_time):
     lines = (cmu_raw / '02_01.bvh').read_text(encoding='latin-1').splitlines()
     k = next(i for i, l in enumerate(lines) if l.startswith('Frames:'))
     bad = _write(tmp_path, 'bad_time.bvh', '\n'.join(lines[:k] + ['Frames: 10', f'Frame Time: {frame_time}'] + lines[k + 2:k + 12]))
-    with pytest.raises(ValueError, match=r"bad_time\.bvh: fps: frame rate must be a finite number > 0"): read_bvh(bad)
+    with pytest.raises(ValueError, match=rf"bad_time\.bvh, line \d+: 'Frame Time:' must be a finite number of seconds > 0 .*got {frame_time}$"):
+        read_bvh(bad)
+
+
+# ---------------------------------------------------------------- issue 18 sweep: values found are named
+def test_asf_zero_direction_and_units_length_named(tmp_path):
+    "A bone whose direction is 0 0 0 is refused at its line; a bad ':units length' is quoted in the scale error."
+    bad = _write(tmp_path, 'zero.asf', ASF_TEXT.replace('direction 0 -1 0', 'direction 0 0 0'))
+    with pytest.raises(ValueError, match=r"zero\.asf, line \d+: bone 'femur': direction 0 0 0 has no direction"):
+        read_asf(bad)
+    neg = _write(tmp_path, 'neg.asf', ASF_TEXT.replace('  length 0.45', '  length -0.45'))
+    with pytest.raises(ValueError, match=r"from ':units length -0.45' of the ASF"):
+        asf_amc_to_h36m17(neg, _write(tmp_path, 'neg.amc', AMC_TEXT), mapping={j: 'tibia' for j in H36M17.joint_names})
+
+
+def test_bvh_negative_frame_count_refused(small_bvh, tmp_path):
+    p = _write(tmp_path, 'neg.bvh', BVH_TEXT.replace('Frames: 2', 'Frames: -2'))
+    _raises(parse_bvh, p, "'Frames:' must be a whole number >= 0, got -2")

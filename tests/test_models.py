@@ -168,3 +168,17 @@ def test_get_model_options():
     assert net.skeleton is H36M16 and net.out.in_features == 64 and len(net.blocks) == 1
     with pytest.raises(ValueError, match='width'): M.get_model('simple_baseline', hidden=64)
     with pytest.raises(ValueError, match='h36m17'): M.get_model('semgcn', 'h36m15')
+
+
+@pytest.mark.parametrize('name, kw, match', [
+    ('simple_baseline', {'width': 0}, 'option width must be >= 1, got 0'),
+    ('simple_baseline', {'blocks': -1}, 'option blocks must be >= 0, got -1'),
+    ('simple_baseline', {'dropout': 1.5}, r'option dropout must be a probability in \[0, 1\), got 1.5'),
+    ('simple_baseline', {'width': '256'}, "option width must be an int, got str '256'"),
+    ('semgcn', {'hidden': 0}, 'option hidden must be >= 1, got 0'),
+    ('videopose', {'channels': -5}, 'option channels must be >= 1, got -5'),
+    ('critic2d', {'width': 0}, 'option width must be >= 1, got 0')])
+def test_get_model_refuses_sizes_that_build_broken_networks(name, kw, match):
+    "Zero or negative sizes (an empty layer, a division by zero), dropout outside [0, 1): refused naming option and value."
+    with pytest.raises(ValueError, match=match): M.get_model(name, **kw)
+    assert M.get_model('simple_baseline', width=8, blocks=0) is not None      # no residual block is a valid network

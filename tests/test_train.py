@@ -282,3 +282,23 @@ def test_flip_protocol_reaches_the_result_and_label():
     r = run(SupervisedRecipe(model_kwargs={'width': 16, 'blocks': 1}), train[::200], {'t': evenly_spaced(tests['default_S9_S11'], 100)},
             TrainConfig(epochs=1, batch_size=128, progress=False), flip=True, eval_samples=50)
     assert r.method == 'simple_baseline +flip' and r.tests['t']['protocol']['flip'] is True and r.protocol['flip'] is True
+
+
+# --- issue 18 sweep
+def test_lone_last_sample_joins_the_last_batch():
+    "33 samples in batches of 16: the 33rd joins the last batch (batch norm cannot train on one), none is skipped."
+    net = nn.Sequential(nn.Linear(2, 4), nn.BatchNorm1d(4), nn.Linear(4, 1))
+    seen = []
+    def step(tr, b, i):
+        seen.append(len(b['x'])); loss = tr.modules['m'](b['x']).pow(2).mean(); tr.backward(loss, 'm'); return {'loss': loss}
+    Trainer(TrainConfig(epochs=1, batch_size=16, progress=False, device='cpu'), {'m': net}).fit({'x': torch.randn(33, 2)}, step)
+    assert seen == [16, 17]
+
+
+def test_zero_epochs_is_not_a_training_run(bench, tmp_path):
+    "epochs=0 would record the untrained network as the method's result: refused by the runner."
+    train, tests = bench
+    with pytest.raises(ValueError, match=r"TrainConfig.epochs: expected >= 1 for a training run, got 0"):
+        train_supervised(train[:200], tests, cfg=TrainConfig(epochs=0, progress=False, device='cpu'),
+                         model_kwargs={'width': 16, 'blocks': 1}, out_dir=tmp_path / 'r')
+    assert not (tmp_path / 'r' / 'metrics.json').exists()

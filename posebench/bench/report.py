@@ -20,17 +20,25 @@ __all__ = ['load_runs', 'paired_interval', 'evaluate_claims', 'claims_markdown',
 # %% ../../nbs/16c_bench_report.ipynb #0cba7b2d
 def _short(test_name: str) -> str: return Path(test_name).stem if str(test_name).endswith('.npz') else str(test_name)
 
+def _read_json(path: Path, default):
+    "The JSON in `path` (`default` when absent); a damaged file raises a `ValueError` naming it."
+    if not path.is_file(): return default
+    try: return json.loads(path.read_text(encoding='utf-8'))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{path}: cannot be read as JSON ({type(e).__name__}: {e}); restore it or remove it") from None
+
 def load_runs(out) -> tuple:
     "(rows of all finished runs, one record per (job, seed): ok, failed or incomplete) under out/runs."
     out = Path(out)
-    cfg = json.loads((out / 'bench_config.json').read_text()) if (out / 'bench_config.json').is_file() else {}
+    cfg = _read_json(out / 'bench_config.json', {})
     spec = cfg.get('spec') or {}
     order = {j['name']: i for i, j in enumerate(cfg.get('jobs', []))}
     rows, runs = [], []
     for f in sorted(out.glob('runs/*/seed*/'), key=lambda f: (order.get(f.parent.name, len(order)), f.parent.name, f.name)):
         ok, err = f / 'bench.json', f / 'error.json'
         try: rec = json.loads(ok.read_text()) if ok.is_file() else json.loads(err.read_text()) if err.is_file() else None
-        except json.JSONDecodeError: rec = {'job': f.parent.name, 'seed': f.name[4:], 'status': 'failed', 'error': 'unreadable record'}
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            rec = {'job': f.parent.name, 'seed': f.name[4:], 'status': 'failed', 'error': f"unreadable record {ok.name if ok.is_file() else err.name} ({e})"}
         if rec is None: rec = {'job': f.parent.name, 'seed': f.name[4:], 'status': 'incomplete', 'error': 'no bench.json / error.json'}
         runs.append(rec)
         if rec.get('status') != 'ok': continue
@@ -54,7 +62,8 @@ _T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 
 
 def paired_interval(diffs) -> dict:
     "Mean of paired differences, its 95 % t-interval and the verdict ('holds' when the interval is below 0)."
-    d = np.asarray(diffs, dtype=float)
+    d = np.asarray(diffs, dtype=float).reshape(-1)
+    if not np.isfinite(d).all(): raise ValueError(f"paired_interval: differences must be finite, got {d.tolist()}")
     n = len(d)
     if n == 0: return {'n': 0, 'mean': float('nan'), 'lo': float('nan'), 'hi': float('nan'), 'verdict': 'not run'}
     m = float(d.mean())
@@ -141,11 +150,11 @@ def regenerate_report(out) -> Path:
     "Rebuild out/report.md, out/report.html and out/figures/*.png from the runs in out/runs; the .md path."
     out = Path(out)
     if not (out / 'runs').is_dir(): raise ValueError(f"regenerate_report: {out} holds no bench (no runs/ folder)")
-    cfg = json.loads((out / 'bench_config.json').read_text()) if (out / 'bench_config.json').is_file() else {}
+    cfg = _read_json(out / 'bench_config.json', {})
     spec = cfg.get('spec') or {}
     rows, runs = load_runs(out)
     figs = out / 'figures'; figs.mkdir(exist_ok=True)
-    walls = json.loads((out / 'bench_wall.json').read_text()) if (out / 'bench_wall.json').is_file() else []
+    walls = _read_json(out / 'bench_wall.json', [])
     intra = spec.get('intra_test')
     md = [f"# posebench bench: {cfg.get('data', '?')} ({cfg.get('budget', '?')} budget)", '',
           f"Data `{cfg.get('data', '?')}`, budget `{cfg.get('budget', '?')}`, device `{cfg.get('device', '?')}`, "

@@ -13,7 +13,7 @@ from .checks import as_labels, as_poses, check_fps, check_frames, check_poses, c
 from .poseset import PoseSet
 
 # %% auto #0
-__all__ = ['H36M_CAMERA_IDS', 'h36m_cameras', 'h36m_camera_params', 'virtual_cameras', 'from_world']
+__all__ = ['H36M_CAMERA_IDS', 'h36m_cameras', 'h36m_camera_params', 'virtual_cameras', 'check_cameras', 'from_world']
 
 # %% ../../nbs/04d_cameras.ipynb #60c58a31
 # fx, fy, cx, cy, width, height (pixels); then k1, k2, k3, p1, p2 — VideoPose3D's h36m_dataset.py
@@ -104,6 +104,25 @@ def virtual_cameras(n: int = 4, distance_mm: float = 5000., height_mm: float = 1
     return dict(R=R, t=eye, intrinsics=K)
 
 # %% ../../nbs/04d_cameras.ipynb #54a01b05
+def check_cameras(cams, what: str = 'cameras') -> tuple:
+    "(R (C,3,3), t (C,3), intrinsics (C,6)) of a camera dict; missing keys, other shapes or counts raise a `ValueError`."
+    if not isinstance(cams, dict): raise ValueError(f"{what}: expected a dict with 'R', 't', 'intrinsics', got {type(cams).__name__}")
+    miss = [k for k in ('R', 't', 'intrinsics') if k not in cams]
+    if miss: raise ValueError(f"{what}: missing key(s) {miss}; the dict has {sorted(cams)} (see `virtual_cameras`)")
+    R, t, K = (as_poses(cams[k], f"{what}['{k}']") for k in ('R', 't', 'intrinsics'))
+    C = R.shape[0] if R.ndim == 3 else -1
+    want = {'R': (C, 3, 3), 't': (C, 3), 'intrinsics': (C, 6)}
+    if 'distortion' in cams: want['distortion'] = (C, 5)
+    got = {k: tuple(as_poses(cams[k], f"{what}['{k}']").shape) for k in want}
+    if C < 1 or any(got[k] != want[k] for k in want):
+        raise ValueError(f"{what}: expected " + ', '.join(f"{k} (C, {', '.join(map(str, v[1:]))})" for k, v in want.items())
+                         + f" for C cameras, got " + ', '.join(f"{k} {v}" for k, v in got.items()))
+    for k, v in (('R', R), ('t', t), ('intrinsics', K)):
+        if not bool(torch.isfinite(v).all()): raise ValueError(f"{what}['{k}']: contains NaN/inf values")
+    if not bool((K[:, 4:] > 0).all()): raise ValueError(f"{what}['intrinsics']: width/height (columns 4, 5) must be > 0, got {K[:, 4:].tolist()}")
+    return R, t, K
+
+# %% ../../nbs/04d_cameras.ipynb #9751da52
 def from_world(positions_world_mm, subject, action, sequence=0, fps: float = 30., cameras: dict = None, up: str = 'z',
                skeleton: Skeleton = H36M17, name: str = '', distortion: bool = False, skip_checks=(),
                where=None) -> PoseSet:
@@ -126,7 +145,7 @@ def from_world(positions_world_mm, subject, action, sequence=0, fps: float = 30.
     counts = torch.zeros(n_clip).index_add_(0, ci, torch.ones(F))
     x = x.clone(); x[..., :2] -= (sums / counts[:, None])[ci][:, None, :]
     cams = virtual_cameras() if cameras is None else cameras
-    R, t, K = as_tensor(cams['R']), as_tensor(cams['t']), as_tensor(cams['intrinsics'])
+    R, t, K = check_cameras(cams, f"{where}: cameras")
     C = R.shape[0]
     xc = world_to_camera(x[None], R[:, None], t[:, None])                    # (C, F, J, 3)
     dist = as_tensor(cams['distortion'])[:, None] if distortion and 'distortion' in cams else None

@@ -13,9 +13,9 @@ from ..geometry import as_tensor, bone_lengths
 
 # %% auto #0
 __all__ = ['CHECKS', 'BONE_MEDIAN_MM', 'BONE_MAX_MM', 'LEFT_RIGHT_MAX', 'UP_MIN_COS', 'DEPTH_MIN_MM', 'IMAGE_INSIDE_MIN',
-           'IMAGE_EXTENT_MIN', 'as_labels', 'as_poses', 'check_fps', 'as_image_size', 'check_frames', 'skipped',
-           'refuse', 'check_bones', 'left_right_score', 'check_left_right', 'up_score', 'check_up_axis', 'check_depth',
-           'check_image_range', 'actor_of', 'check_actor', 'check_poses']
+           'IMAGE_EXTENT_MIN', 'SYMMETRY_MAX_RATIO', 'as_labels', 'as_poses', 'check_fps', 'as_image_size',
+           'check_frames', 'skipped', 'refuse', 'check_bones', 'left_right_score', 'check_left_right', 'up_score',
+           'check_up_axis', 'check_depth', 'check_image_range', 'actor_of', 'check_actor', 'check_poses']
 
 # %% ../../nbs/04b_checks.ipynb #f97e3011
 CHECKS = ('units', 'bone_lengths', 'left_right', 'up_axis', 'depth', 'image_range', 'actor')
@@ -26,6 +26,7 @@ UP_MIN_COS = 0.3               # median cosine between head - feet and up; real 
 DEPTH_MIN_MM = 500.            # median camera-frame depth of the root
 IMAGE_INSIDE_MIN = 0.5         # share of 2D points inside the image (with half an image of margin)
 IMAGE_EXTENT_MIN = 0.01        # median 2D extent of a pose as a fraction of the image size
+SYMMETRY_MAX_RATIO = 1.5       # longest / shortest of a left/right bone pair (median lengths); real mocap < 1.1
 
 # %% ../../nbs/04b_checks.ipynb #51b614e4
 def as_labels(x, n: int, what: str, dtype=None) -> np.ndarray:
@@ -99,7 +100,7 @@ def refuse(where, check: str, measured: str, expected: str, hint: str = ''):
 
 # %% ../../nbs/04b_checks.ipynb #eacdb6ef
 def check_bones(x, skeleton: Skeleton = H36M17, where='poses', skip_checks=()):
-    "`units` and `bone_lengths`: the median bone length is human in mm; no bone is longer than `BONE_MAX_MM`."
+    "`units` and `bone_lengths`: the median bone length is human in mm; no bone is longer than `BONE_MAX_MM`; left/right bones agree within `SYMMETRY_MAX_RATIO`."
     skip = skipped(skip_checks)
     med = bone_lengths(as_tensor(x).reshape(-1, skeleton.num_joints, 3), skeleton).median(0).values   # (B,)
     if 'units' not in skip:
@@ -114,6 +115,17 @@ def check_bones(x, skeleton: Skeleton = H36M17, where='poses', skip_checks=()):
             p, c = skeleton.parents[b + 1], b + 1
             refuse(where, 'bone_lengths', f"bone {skeleton.joint_names[p]}->{skeleton.joint_names[c]} has median length "
                    f"{med[b].item():.0f} mm", f"at most {BONE_MAX_MM:g} mm", f'joints in another order than {skeleton.name}?')
+        pairs = torch.as_tensor(list(skeleton.symmetric_bones), dtype=torch.long).reshape(-1, 2)
+        if len(pairs):
+            lo, hi = med[pairs].min(1).values, med[pairs].max(1).values
+            ratio = hi / lo.clamp_min(1e-6)
+            k = int(ratio.argmax())
+            if ratio[k] > SYMMETRY_MAX_RATIO:
+                name = lambda b: f"{skeleton.joint_names[skeleton.parents[b + 1]]}->{skeleton.joint_names[b + 1]}"
+                a, b = pairs[k].tolist()
+                refuse(where, 'bone_lengths', f"left/right bones {name(a)} and {name(b)} have median lengths "
+                       f"{med[a].item():.0f} and {med[b].item():.0f} mm (ratio {ratio[k].item():.2f})",
+                       f"a ratio of at most {SYMMETRY_MAX_RATIO:g}", f'joints in another order than {skeleton.name}?')
 
 # %% ../../nbs/04b_checks.ipynb #960c6604
 def left_right_score(x, skeleton: Skeleton = H36M17) -> float:

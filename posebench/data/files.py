@@ -29,9 +29,12 @@ def require_keys(d, keys, path):
 def npz_array(d, key, path) -> np.ndarray:
     "Array `key` of npz `d`; a key holding pickled Python objects raises a `ValueError` naming the file and key."
     try: return d[key]
-    except ValueError:
+    except ValueError as err:
+        if 'allow_pickle' not in str(err): raise ValueError(f"{path}: key {key!r} cannot be read ({err})") from None
         raise ValueError(f"{path}: key {key!r} holds pickled Python objects; this reader does not unpickle "
                          f"(unpickling runs code from the file)") from None
+    except Exception as err:         # a damaged member: bad CRC, truncated deflate stream, ...
+        raise ValueError(f"{path}: key {key!r} cannot be read, the file is damaged ({type(err).__name__}: {err})") from None
 
 # %% ../../nbs/04a_files.ipynb #4437a2bf
 def find_data_file(path, filename: str, what: str, env: str) -> Path:
