@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_train.ipynb #a6cd2391
 from __future__ import annotations
-import contextlib, csv, dataclasses, hashlib, io, json, math, os, random, tempfile, time, typing
+import contextlib, csv, dataclasses, hashlib, io, json, math, os, random, tempfile, time, typing, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
@@ -549,6 +549,7 @@ class Trainer:
             from tqdm.auto import tqdm
             bar = tqdm(total=(cfg.epochs - self.epoch) * steps_per_epoch, desc='train', leave=True,
                        dynamic_ncols=True, mininterval=1.0)
+        warned = False
         try:
             while self.epoch < cfg.epochs:
                 if self.ddp: torch.manual_seed(cfg.seed * 1000 + rank + 7919 * self.epoch)
@@ -560,7 +561,13 @@ class Trainer:
                 for self.step, batch in enumerate(batches):
                     batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}   # no-op when there
                     nb = len(next(iter(batch.values())))
-                    if nb < 2 * ws and self.step > 0: continue        # batch-norm cannot train on one sample
+                    if nb < 2 * ws and self.step > 0:                 # batch-norm cannot train on one sample
+                        if not warned:
+                            warnings.warn(f"Trainer.fit: epoch {self.epoch + 1} step {self.step}: a batch of {nb} sample(s) "
+                                          f"cannot train batch norm on {ws} process(es) and is skipped (TensorSource joins "
+                                          f"such a remainder to the previous batch; a custom source should too)")
+                            warned = True
+                        continue
                     if ws > 1: batch = {k: v[rank::ws] for k, v in batch.items()}   # this process's share
                     with self.autocast():
                         out = step_fn(self, batch, self.step) or {}

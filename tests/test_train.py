@@ -295,6 +295,20 @@ def test_lone_last_sample_joins_the_last_batch():
     assert seen == [16, 17]
 
 
+def test_custom_source_lone_sample_batch_is_warned_not_silent():
+    "A custom batch source that yields a one-sample batch: skipped (batch norm cannot train on it) with a warning."
+    class Source:
+        steps_per_epoch = 2
+        def batch(self, epoch, step): return {'x': torch.randn(16 if step == 0 else 1, 2)}
+    net = nn.Sequential(nn.Linear(2, 4), nn.BatchNorm1d(4), nn.Linear(4, 1))
+    seen = []
+    def step(tr, b, i):
+        seen.append(len(b['x'])); loss = tr.modules['m'](b['x']).pow(2).mean(); tr.backward(loss, 'm'); return {'loss': loss}
+    with pytest.warns(UserWarning, match=r"epoch 1 step 1: a batch of 1 sample\(s\) cannot train batch norm"):
+        Trainer(TrainConfig(epochs=2, batch_size=16, progress=False, device='cpu'), {'m': net}).fit(Source(), step)
+    assert seen == [16, 16]
+
+
 def test_zero_epochs_is_not_a_training_run(bench, tmp_path):
     "epochs=0 would record the untrained network as the method's result: refused by the runner."
     train, tests = bench
