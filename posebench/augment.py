@@ -13,7 +13,7 @@ from .skeleton import Skeleton, H36M17, H36M16
 from .geometry import (as_tensor, joints_to_bones, bones_to_joints, bone_lengths, axis_angle_to_matrix,
                                 project, normalize_screen, mm_to_m, m_to_mm, MM_PER_M)
 from .losses import lsgan_d, lsgan_g
-from .train import TrainConfig, make_scheduler
+from .train import TrainConfig, make_scheduler, make_optimizer
 from .recipe import Recipe, RunResult, run, predict_batches, eval_mode
 
 # %% auto #0
@@ -339,7 +339,7 @@ class PoseAugRecipe(Recipe):
 
     def optimizers(self, cfg: TrainConfig, modules: dict) -> tuple:
         lrs = {'model': cfg.lr, 'aug': self.opt.lr_aug, 'd3d': self.opt.lr_critic, 'd2d': self.opt.lr_critic}
-        opts = {k: torch.optim.Adam([p for p in m.parameters() if p.requires_grad], lr=lrs[k], weight_decay=cfg.weight_decay)
+        opts = {k: make_optimizer('adam', m.parameters(), lr=lrs[k], weight_decay=cfg.weight_decay)
                 for k, m in modules.items() if any(p.requires_grad for p in m.parameters())}
         return opts, {k: make_scheduler(o, cfg) for k, o in opts.items()}
 

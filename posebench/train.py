@@ -12,9 +12,10 @@ import torch
 from torch import nn
 
 # %% auto #0
-__all__ = ['CHECKPOINT', 'value_fits', 'check_field_types', 'TrainConfig', 'resolve_device', 'seed_everything', 'dist_info',
-           'rng_state', 'set_rng_state', 'atomic_write', 'write_json', 'save_checkpoint_file', 'load_checkpoint_file',
-           'is_batch_source', 'TensorSource', 'make_scheduler', 'NonFiniteLossError', 'Trainer']
+__all__ = ['OPTIMIZERS', 'CHECKPOINT', 'value_fits', 'check_field_types', 'TrainConfig', 'resolve_device', 'seed_everything',
+           'dist_info', 'rng_state', 'set_rng_state', 'atomic_write', 'write_json', 'save_checkpoint_file',
+           'load_checkpoint_file', 'is_batch_source', 'TensorSource', 'make_optimizer', 'make_scheduler',
+           'NonFiniteLossError', 'Trainer']
 
 # %% ../nbs/07_train.ipynb #b517d820
 _OPTIMIZERS = ('adam', 'adamw')
@@ -283,6 +284,16 @@ class TensorSource:
                 raise ValueError(f"resume: the checkpoint's batches had {k}={state[k]!r}, this run has {v!r}")
 
 # %% ../nbs/07_train.ipynb #970f544d
+OPTIMIZERS = {'adam': torch.optim.Adam, 'adamw': torch.optim.AdamW}
+
+def make_optimizer(kind: str, params, **kwargs) -> torch.optim.Optimizer:
+    "Adam or AdamW over the trainable `params`, fused (one kernel per step) where this torch supports it there; Adam's update, to rounding."
+    if kind not in OPTIMIZERS: raise ValueError(f"optimizer: expected one of {list(OPTIMIZERS)}, got {kind!r}")
+    params = [p for p in params if p.requires_grad]
+    try: return OPTIMIZERS[kind](params, fused=True, **kwargs)    # CPU since torch 2.4, CUDA
+    except (RuntimeError, ValueError, TypeError): return OPTIMIZERS[kind](params, **kwargs)
+
+# %% ../nbs/07_train.ipynb #d9fa1c96
 CHECKPOINT = 'checkpoint.pt'
 
 def make_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig):
@@ -323,9 +334,7 @@ class Trainer:
         self.is_main = self.rank == 0
         self.raw = {k: m.to(self.device) for k, m in modules.items()}
         if optimizers is None:
-            opt = {'adam': torch.optim.Adam, 'adamw': torch.optim.AdamW}[cfg.optimizer]
-            optimizers = {k: opt([p for p in m.parameters() if p.requires_grad], lr=cfg.lr,
-                                 weight_decay=cfg.weight_decay)
+            optimizers = {k: make_optimizer(cfg.optimizer, m.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
                           for k, m in self.raw.items() if any(p.requires_grad for p in m.parameters())}
         self.optimizers = dict(optimizers)
         if schedulers is None: schedulers = {k: make_scheduler(o, cfg) for k, o in self.optimizers.items()}

@@ -14,7 +14,7 @@ from .skeleton import Skeleton, H36M17
 from .geometry import as_tensor, root_centre
 from .models import ResidualBlock, Critic2D, BitDropout, count_parameters
 from . import losses as L
-from .train import TrainConfig, make_scheduler
+from .train import TrainConfig, make_scheduler, make_optimizer
 from .recipe import Recipe, RunResult, Protocol, run, predict_batches, eval_mode, scale_align
 
 # %% auto #0
@@ -313,7 +313,7 @@ class AdversarialRecipe(Recipe):
 
     def optimizers(self, cfg, modules) -> tuple:
         o = self.opt
-        opts = {k: torch.optim.Adam(m.parameters(), lr=o.lr, betas=tuple(o.betas), weight_decay=o.weight_decay)
+        opts = {k: make_optimizer('adam', m.parameters(), lr=o.lr, betas=tuple(o.betas), weight_decay=o.weight_decay)
                 for k, m in modules.items()}
         return opts, {k: make_scheduler(v, cfg) for k, v in opts.items()}
 

@@ -111,6 +111,15 @@ def test_claims_paired_seeds_and_verdicts():
     assert unpaired['verdict'] == 'not run'
     md = claims_markdown([holds])
     assert '**holds**' in md and '-10.0 [' in md and 'n = 3' in md
+    # rows trained on the cross dataset carry ' [train X]' in their label: the same arms, judged as a second comparison
+    cx = [dict(c[0], tests='cross')]
+    rows = ([_row('A', s, 40. + s, test='t1') for s in range(3)] + [_row('B', s, 50. + s, test='t1') for s in range(3)]
+            + [_row('A [train cmu]', s, 70. + s, train='cmu', test='t1') for s in range(3)]
+            + [_row('B [train cmu]', s, 60. + 1.1 * s, train='cmu', test='t1') for s in range(3)])
+    for r in rows: r['bench']['cross_tests'] = ['t1']
+    both = evaluate_claims(rows, cx)[0]
+    assert [(x['train'], x['verdict']) for x in both['comparisons']] == [('default', 'holds'), ('cmu', 'contradicted')]
+    assert both['verdict'] == 'inconclusive'                 # the two directions disagree
 
 
 def test_paired_interval_by_hand():

@@ -85,11 +85,12 @@ def evaluate_claims(rows, claims=CLAIMS) -> list:
     for c in claims:
         ctx = {}
         for r in rows:
-            if r['method'] not in (c['a'], c['b']): continue
             b = r['bench']
+            label = r['method'].removesuffix(f" [train {b['train']}]")       # a row trained on a cross dataset: same arm
+            if label not in (c['a'], c['b']): continue
             for t in ([b['intra_test']] if c['tests'] == 'intra' else b['cross_tests']):
                 v = _value(r, t, c['metric'], c['group']) if t else None
-                if v is not None: ctx.setdefault((b['train'], t), {}).setdefault(r['method'], {})[b['seed']] = v
+                if v is not None: ctx.setdefault((b['train'], t), {}).setdefault(label, {})[b['seed']] = v
         comps = []
         for (train, test), arms in ctx.items():
             va, vb = arms.get(c['a'], {}), arms.get(c['b'], {})
