@@ -110,8 +110,9 @@ def evaluate(predict_mm, tests, protocol: Protocol = Protocol(), extra=None, bri
                          'p_mpjpe': float(p_mpjpe(pred, gt, allow_reflection=protocol.allow_reflection))}
             continue
         joints = protocol.pck_set(name, ps.skeleton)
-        res = evaluate_poses(pred, gt, ps.skeleton, actions=np.asarray(ps.action),
-                             allow_reflection=protocol.allow_reflection, pck_joints=joints)
+        res = evaluate_poses(pred, gt, ps.skeleton, actions=np.asarray(ps.action),   # mm by construction: a collapsed
+                             allow_reflection=protocol.allow_reflection, pck_joints=joints,  # network is measured, not
+                             check_units=False)                                            # refused as "metres"
         if extra is not None: res.update(extra(ps))
         res['protocol'] = {**protocol.to_dict(), 'pck_joints': 'all' if joints is None else '3dhp14'}
         out[name] = res

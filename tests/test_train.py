@@ -182,6 +182,9 @@ def test_evaluate_units_and_refusals(bench):
     assert abs(r['mpjpe'] - float(expect)) < 1e-3 * float(expect)
     assert {'mpjpe', 'p_mpjpe', 'n_mpjpe', 'pck', 'auc', 'n', 'per_joint', 'per_group', 'per_action', 'protocol'} <= set(r)
     assert r['n'] == len(ps)
+    # a collapsed network (bones a fraction of a mm, as metres would look) is measured, not refused as a unit mistake
+    tiny = evaluate(lambda p: p.targets3d() * 1e-3, tests)[name]
+    assert abs(tiny['mpjpe'] - float(expect)) < 0.01 * float(expect)
     with pytest.raises(ValueError, match=r'NaN or inf'):
         evaluate(lambda p: p.targets3d() * float('nan'), tests)
     with pytest.raises(ValueError, match=r'shape'):
