@@ -5,7 +5,7 @@ import numpy as np
 from posebench.data import load_benchmark
 from pathlib import Path
 import pytest
-from posebench.bench import (Job, BUDGETS, CLAIMS, bench_jobs, bench_parameters, evaluate_claims, claims_markdown,
+from posebench.bench import (Job, load_runs, BUDGETS, CLAIMS, bench_jobs, bench_parameters, evaluate_claims, claims_markdown,
                              paired_interval, prepare_data, run_bench, regenerate_report, markdown_to_html, is_bench_dir,
                              publish_report)
 from posebench.experiments import notebook_parameters, check_parameters
@@ -148,6 +148,22 @@ def test_prepare_data_real_pair(tmp_path, hdm05_npz, cmu_npz):
     assert set(te_h) == set(te_c) == {'hdm05_mm_tr', 'cmu_cmu09_cmu12_cmu14'}
     for k in te_h: assert np.array_equal(te_h[k].pose3d, te_c[k].pose3d)
     assert set(tr_h.subject) == {'bd', 'bk', 'dg'} and not set(tr_c.subject) & set(te_c['cmu_cmu09_cmu12_cmu14'].subject)
+
+
+def test_bench_on_cmu_across_to_hdm05(tmp_path, hdm05_npz, cmu_npz):
+    "`--data cmu --cross hdm05`: one tiny job trained on CMU and on HDM05, both tested on both standard test splits."
+    jobs = [_tiny('simple_baseline', 'simple_baseline', {'width': 16, 'blocks': 1}),
+            Job('simple_baseline@hdm05', 'train_supervised', 'tiny',
+                {**TINY_COMMON, 'method': {'model': 'simple_baseline', 'model_kwargs': {'width': 16, 'blocks': 1}},
+                 'label': 'sb [train hdm05]'}, {'sb [train hdm05]': 'sb [train hdm05]'}, train='hdm05')]
+    s = run_bench('cmu', tmp_path, root=str(cmu_npz), cross=[f'hdm05={hdm05_npz}'], device='cpu', seeds=1, jobs=jobs,
+                  log=lambda m: None)
+    assert s['ok'] == 2 and not s['failed']
+    rows, _ = load_runs(tmp_path)
+    tests = {r['method']: set(r['tests']) for r in rows}
+    assert tests == {'simple_baseline': {'cmu_cmu09_cmu12_cmu14', 'hdm05_mm_tr'}, 'sb [train hdm05]': {'cmu_cmu09_cmu12_cmu14', 'hdm05_mm_tr'}}
+    md = (tmp_path / 'report.md').read_text()
+    assert '| cmu_cmu09_cmu12_cmu14 mpjpe | cmu_cmu09_cmu12_cmu14 p_mpjpe |' in md and '| sb [train hdm05] |' in md
 
 
 def test_prepare_data_h36m_files(tmp_path):
