@@ -190,7 +190,7 @@ def _write_h36m(tmp_path, F=12, extra2d=5, two_d=True):
 
 def test_read_h36m(tmp_path):
     pos = _write_h36m(tmp_path)
-    with pytest.raises(ValueError, match="allow_pickle=True"): D.read_h36m(tmp_path / 'data_3d_h36m.npz')
+    with pytest.raises(ValueError, match="allow_pickle to True"): D.read_h36m(tmp_path / 'data_3d_h36m.npz')
     ps = D.read_h36m(tmp_path / 'data_3d_h36m.npz', allow_pickle=True)
     assert len(ps) == 4 * (12 + 15 + 12) and ps.fps == 50 and len(np.unique(ps.sequence)) == 12
     assert set(ps.action) == {'Walking', 'Sitting'}

@@ -24,10 +24,10 @@ H36M_32_TO_17 = [0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26, 27]
 
 # %% ../../nbs/04e_readers.ipynb #e04a79a8
 def read_pickled_dict(path, key: str, allow_pickle: bool = False) -> dict:
-    "The pickled dict stored under `key` of a VideoPose3D npz; refused unless `allow_pickle=True` (unpickling runs code)."
+    "The pickled dict stored under `key` of a VideoPose3D npz; refused unless the caller sets `allow_pickle` to True (unpickling runs code)."
     if not allow_pickle:
         raise ValueError(f"{path}: key {key!r} is a pickled Python dict (VideoPose3D format). Unpickling can run code "
-                         f"stored in the file, so it is off by default: pass allow_pickle=True if you trust this file.")
+                         f"stored in the file, so it is off by default: set allow_pickle to True (command line: --allow-pickle) if you trust this file.")
     d = open_npz(path, allow_pickle=allow_pickle)      # True here: the caller opted in above
     require_keys(d, [key], path)
     try: return d[key].item()
