@@ -101,6 +101,7 @@ def test_claims_paired_seeds_and_verdicts():
     c = [dict(id='x', paper='P', text='A beats B', a='A', b='B', metric='mpjpe', tests='intra', group=None)]
     one = evaluate_claims([_row('A', 0, 40.), _row('B', 0, 60.)], c)[0]
     assert one['verdict'] == 'inconclusive' and one['comparisons'][0]['n'] == 1       # one seed never holds
+    assert '-20.0 n = 1: no interval (one seed)' in claims_markdown([one]) and 'inf' not in claims_markdown([one])
     holds = evaluate_claims([_row('A', s, 40. + s) for s in range(3)] + [_row('B', s, 50. + s) for s in range(3)], c)[0]
     assert holds['verdict'] == 'holds' and holds['comparisons'][0]['mean'] == -10.
     contra = evaluate_claims([_row('A', s, 60. + s) for s in range(3)] + [_row('B', s, 50. + 1.1 * s) for s in range(3)], c)[0]

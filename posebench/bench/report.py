@@ -110,8 +110,10 @@ def claims_markdown(claims: list) -> str:
     rows = ['| claim (A vs B) | paper | on this data: A vs B (mean paired difference, 95 % interval, seeds) | verdict |',
             '| --- | --- | --- | --- |']
     for c in claims:
+        iv = lambda x: (f"[{x['lo']:+.1f}, {x['hi']:+.1f}], n = {x['n']}" if x['n'] > 1
+                        else "n = 1: no interval (one seed)")
         det = '; '.join(f"train {x['train']} → {x['test']}: {x['a']:.1f} vs {x['b']:.1f} mm, "
-                        f"{x['mean']:+.1f} [{x['lo']:+.1f}, {x['hi']:+.1f}], n = {x['n']}" for x in c['comparisons']) or 'no paired runs'
+                        f"{x['mean']:+.1f} {iv(x)}" for x in c['comparisons']) or 'no paired runs'
         rows.append(f"| {c['text']} ({c['a']} vs {c['b']}, {c['measure']}, {c['tests']}) | {c['paper']} | {det} | **{c['verdict']}** |")
     return '\n'.join(rows)
 
