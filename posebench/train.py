@@ -18,7 +18,7 @@ __all__ = ['OPTIMIZERS', 'CHECKPOINT', 'value_fits', 'check_field_types', 'Train
            'NonFiniteLossError', 'Trainer']
 
 # %% ../nbs/07_train.ipynb #b517d820
-_OPTIMIZERS = ('adam', 'adamw')
+OPTIMIZERS = {'adam': torch.optim.Adam, 'adamw': torch.optim.AdamW}   # TrainConfig.optimizer -> class (make_optimizer)
 _SCHEDULES = ('exponential', 'linear')
 _RESUME_MAY_DIFFER = ('epochs', 'resume', 'overwrite', 'progress', 'log_every', 'out_dir', 'device', 'compile')
 
@@ -88,8 +88,8 @@ class TrainConfig:
         need(not (self.resume and self.overwrite), 'overwrite', 'False when resume=True (resume continues, overwrite restarts)')
         if self.schedule not in _SCHEDULES:
             raise ValueError(f"TrainConfig.schedule: unknown {self.schedule!r}; valid: {list(_SCHEDULES)}")
-        if self.optimizer not in _OPTIMIZERS:
-            raise ValueError(f"TrainConfig.optimizer: unknown {self.optimizer!r}; valid: {list(_OPTIMIZERS)}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"TrainConfig.optimizer: unknown {self.optimizer!r}; valid: {list(OPTIMIZERS)}")
         if self.device != 'auto' and not self.device.startswith(('cpu', 'cuda', 'mps')):
             raise ValueError(f"TrainConfig.device: expected 'auto', 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
 
@@ -284,8 +284,6 @@ class TensorSource:
                 raise ValueError(f"resume: the checkpoint's batches had {k}={state[k]!r}, this run has {v!r}")
 
 # %% ../nbs/07_train.ipynb #970f544d
-OPTIMIZERS = {'adam': torch.optim.Adam, 'adamw': torch.optim.AdamW}
-
 def make_optimizer(kind: str, params, **kwargs) -> torch.optim.Optimizer:
     "Adam or AdamW over the trainable `params`, fused (one kernel per step) where this torch supports it there; Adam's update, to rounding."
     if kind not in OPTIMIZERS: raise ValueError(f"optimizer: expected one of {list(OPTIMIZERS)}, got {kind!r}")
