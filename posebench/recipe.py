@@ -12,7 +12,7 @@ import torch
 from torch import nn
 import posebench
 from .skeleton import get_skeleton
-from .geometry import root_centre, mm_to_m
+from .geometry import root_centre, mm_to_m, m_to_mm
 from .metrics import evaluate_poses, mpjpe, p_mpjpe, n_mpjpe
 from .models import get_model, count_parameters, registry_lookup
 from .data import load_benchmark
@@ -213,7 +213,13 @@ class Recipe:
         return {'x': train.inputs2d().float(), 'y': mm_to_m(train.targets3d()).float()}
     def setup(self, trainer: Trainer, train): pass
     def step(self, trainer: Trainer, batch: dict, i: int) -> dict: raise NotImplementedError
-    def predict_mm(self, poseset) -> torch.Tensor: raise NotImplementedError
+    def predict_mm(self, poseset) -> torch.Tensor:
+        "Root-relative mm (N, J, 3) of the one estimator `modules['model']` on normalised 2D; override for other networks."
+        net = self.modules.get('model')
+        if net is None:
+            raise NotImplementedError(f"{type(self).__name__}.predict_mm: the default needs one estimator modules['model'], "
+                                      f"this recipe has {sorted(self.modules)}; override predict_mm")
+        with eval_mode(net): return m_to_mm(predict_batches(net, poseset.inputs2d().float(), self.device))
     def extra_metrics(self, poseset) -> dict: return {}
     def extra_results(self) -> dict: return {}
 
