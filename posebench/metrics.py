@@ -192,39 +192,35 @@ def evaluate_poses(pred_mm, gt_mm, skeleton: Skeleton = H36M17, actions=None, al
     return out
 
 # %% ../nbs/02_metrics.ipynb #a7fd9ee3
-def _group_runs(results) -> dict:
-    "{method: [results dicts]} from a dict method -> results (or list of results) or a list of results dicts / RunResults."
-    if hasattr(results, 'to_dict'): results = [results]
-    if isinstance(results, (list, tuple)): results = [r.to_dict() if hasattr(r, 'to_dict') else r for r in results]
-    if isinstance(results, dict) and 'tests' in results: results = [results]
-    if isinstance(results, (list, tuple)):
-        out = {}
-        for i, r in enumerate(results):
-            if not isinstance(r, dict) or 'tests' not in r:
-                raise ValueError(f"results_table: entry {i} is not a results dict with a 'tests' key")
-            out.setdefault(str(r.get('method', f'run{i}')), []).append(r)
-        return out
+def _group_runs(results, what: str = 'results_table') -> dict:
+    "{row label: [RunResult]} from a list of `RunResult`s (rows by their `method`) or a dict label -> list of `RunResult`s."
     if isinstance(results, dict):
-        out = {}
-        for m, r in results.items():
-            runs = list(r) if isinstance(r, (list, tuple)) else [r]
-            runs = [x.to_dict() if hasattr(x, 'to_dict') else x for x in runs]
-            for r_ in runs:
-                if not isinstance(r_, dict) or 'tests' not in r_:
-                    raise ValueError(f"results_table: results[{m!r}] is not a results dict with a 'tests' key")
-            out[str(m)] = runs
-        return out
-    raise ValueError(f"results_table: expected a dict or a list of results dicts, got {type(results).__name__}")
+        for m, rs in results.items():
+            if not isinstance(rs, (list, tuple)):
+                raise ValueError(f"{what}: results[{m!r}]: expected a list of RunResults, got {type(rs).__name__}")
+        items = [(str(m), r, f"results[{m!r}][{i}]") for m, rs in results.items() for i, r in enumerate(rs)]
+    elif isinstance(results, (list, tuple)):
+        items = [(str(getattr(r, 'method', '')), r, f"results[{i}]") for i, r in enumerate(results)]
+    else:
+        raise ValueError(f"{what}: expected a list of RunResults or a dict label -> list of RunResults, "
+                         f"got {type(results).__name__}")
+    out = {}
+    for m, r, where in items:
+        if isinstance(r, dict) or not isinstance(getattr(r, 'method', None), str) or not isinstance(getattr(r, 'tests', None), dict):
+            raise ValueError(f"{what}: {where}: expected a posebench.recipe.RunResult (a dict: RunResult.from_dict), "
+                             f"got {type(r).__name__}")
+        out.setdefault(m, []).append(r)
+    return out
 
-def _collect(results, getter) -> tuple:
+def _collect(results, getter, what: str) -> tuple:
     "mean / std / count frames over runs of values getter(test_dict) -> {column: float}."
     import pandas as pd
-    runs = _group_runs(results)
+    runs = _group_runs(results, what)
     means, stds, counts = {}, {}, {}
     for m, rs in runs.items():
         cols = {}
         for r in rs:
-            for test, d in r['tests'].items():
+            for test, d in r.tests.items():
                 for c, v in getter(d).items():
                     if v is None: continue
                     cols.setdefault((test,) + (c if isinstance(c, tuple) else (c,)), []).append(float(v))
@@ -263,7 +259,7 @@ def _render(mean, std, cnt, fmt, digits, header):
 def results_table(results, metrics=('mpjpe', 'p_mpjpe', 'pck', 'auc'), fmt: str = 'markdown', digits: int = 1):
     "Rows = methods, columns = test set × metric; several runs (seeds) of a method show as mean ± std."
     metrics = list(metrics)
-    mean, std, cnt = _collect(results, lambda d: {m: d.get(m) for m in metrics})
+    mean, std, cnt = _collect(results, lambda d: {m: d.get(m) for m in metrics}, 'results_table')
     order = [c for t in dict.fromkeys(c[0] for c in mean.columns) for m in metrics if (c := (t, m)) in mean.columns]
     mean, std, cnt = mean[order], std[order], cnt[order]
     return _render(mean, std, cnt, fmt, digits, lambda c: f"{c[0]} {c[1]}")
@@ -279,7 +275,7 @@ def _merge_sides(values: dict, skeleton: Skeleton) -> dict:
 
 def _breakdown_table(results, get, test, fmt, digits, what):
     "Table of the columns `get(test_dict)` returns, for one test set (`test`) or all; headers drop a single test's name."
-    mean, std, cnt = _collect(results, get)
+    mean, std, cnt = _collect(results, get, what)
     if test is not None:
         keep = [c for c in mean.columns if c[0] == test]
         if not keep: raise ValueError(f"{what}: no test set {test!r} in the results")
