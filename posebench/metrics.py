@@ -214,7 +214,7 @@ def _group_runs(results, what: str = 'results_table') -> dict:
 
 def _collect(results, getter, what: str) -> tuple:
     "mean / std / count frames over runs of values getter(test_dict) -> {column: float}."
-    import pandas as pd
+    import pandas as pd   # lazy: +0.7 s on `import posebench.metrics` (3.3 s with torch; every run imports it), tables only
     runs = _group_runs(results, what)
     means, stds, counts = {}, {}, {}
     for m, rs in runs.items():

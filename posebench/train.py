@@ -4,12 +4,15 @@
 
 # %% ../nbs/07_train.ipynb #a6cd2391
 from __future__ import annotations
-import contextlib, csv, dataclasses, hashlib, io, json, math, os, random, tempfile, time, typing, warnings
+import atexit, contextlib, csv, dataclasses, hashlib, io, json, math, os, random, tempfile, time, types, typing, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
 import torch
+import torch.distributed as dist
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel as DDP
+from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'CHECKPOINT', 'value_fits', 'check_field_types', 'TrainConfig', 'resolve_device', 'seed_everything',
@@ -25,7 +28,7 @@ _RESUME_MAY_DIFFER = ('epochs', 'resume', 'overwrite', 'progress', 'log_every', 
 def value_fits(value, tp) -> bool:
     "Whether `value` matches the (resolved) annotation `tp` (int accepted for float, bool never for numbers)."
     origin = typing.get_origin(tp)
-    if origin in (typing.Union, getattr(__import__('types'), 'UnionType', typing.Union)):
+    if origin in (typing.Union, types.UnionType):
         return any(value_fits(value, a) for a in typing.get_args(tp))
     if tp is type(None): return value is None
     if tp is bool: return isinstance(value, (bool, np.bool_))
@@ -129,10 +132,8 @@ def dist_info() -> tuple[int, int]:
 
 def _init_dist(device: torch.device):
     "Join the torchrun process group (gloo on CPU, nccl on CUDA) unless already joined."
-    import torch.distributed as dist
     if dist.is_initialized(): return
     dist.init_process_group(backend='nccl' if device.type == 'cuda' else 'gloo')
-    import atexit
     atexit.register(lambda: dist.is_initialized() and dist.destroy_process_group())
 
 # %% ../nbs/07_train.ipynb #fc73ec11
@@ -340,7 +341,6 @@ class Trainer:
         self.modules = {}
         for k, m in self.raw.items():
             if self.ddp and any(p.requires_grad for p in m.parameters()):
-                from torch.nn.parallel import DistributedDataParallel as DDP
                 m = DDP(m, device_ids=[self.device.index] if self.device.type == 'cuda' else None)
             if cfg.compile: m = torch.compile(m)
             self.modules[k] = m
@@ -397,7 +397,6 @@ class Trainer:
             raise ValueError(f"backward({name!r}): expected a scalar loss tensor, got {getattr(loss, 'shape', loss)!r}")
         ok = torch.isfinite(loss.detach()).float()
         if self.ddp:     # every process learns that one of them saw a NaN, so all stop together
-            import torch.distributed as dist
             dist.all_reduce(ok, op=dist.ReduceOp.MIN)
         if self.device.type == 'cpu':
             if not bool(ok):
@@ -523,7 +522,6 @@ class Trainer:
         vals = torch.stack([torch.as_tensor(sums[k], dtype=torch.float64, device=self.device) for k in keys]
                            + [torch.as_tensor(float(counts[k]), dtype=torch.float64, device=self.device) for k in keys])
         if self.ddp:
-            import torch.distributed as dist
             dist.all_reduce(vals)
         vals = vals.cpu().tolist()
         return {k: vals[i] / max(vals[len(keys) + i], 1) for i, k in enumerate(keys)}
@@ -553,7 +551,6 @@ class Trainer:
         steps_per_epoch = source.steps_per_epoch
         bar = None
         if cfg.progress and self.is_main and self.epoch < cfg.epochs:
-            from tqdm.auto import tqdm
             bar = tqdm(total=(cfg.epochs - self.epoch) * steps_per_epoch, desc='train', leave=True,
                        dynamic_ncols=True, mininterval=1.0)
         warned = False
