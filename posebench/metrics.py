@@ -79,6 +79,7 @@ def joint_errors(pred, gt, root_centre: bool = True, root: int = 0) -> torch.Ten
     p, g = _centre(p, g, root_centre, root)
     return (p - g).norm(dim=-1)
 
+# %% ../nbs/02_metrics.ipynb #faa76cd6
 def mpjpe(pred, gt, joints=None, reduce: str = 'mean', root_centre: bool = True, root: int = 0) -> torch.Tensor:
     "Protocol 1 (VideoPose3D/PoseAug `mpjpe`): mean per-joint position error in mm after root-centring both poses."
     p, g = _check_pair(pred, gt, 'mpjpe')
@@ -102,6 +103,7 @@ def p_mpjpe(pred, gt, joints=None, reduce: str = 'mean', allow_reflection: bool 
     aligned = procrustes(p, g, allow_reflection=allow_reflection).double()
     return _reduce(_select((aligned - g).norm(dim=-1), joints, 'p_mpjpe'), reduce, 'p_mpjpe')
 
+# %% ../nbs/02_metrics.ipynb #2ba35fde
 def n_mpjpe(pred, gt, joints=None, reduce: str = 'mean', root_centre: bool = True, root: int = 0) -> torch.Tensor:
     "N-MPJPE (VideoPose3D `n_mpjpe`): MPJPE after the per-sample scale s = Σ(pred·gt)/Σ(pred·pred) (root-centred)."
     p, g = _check_pair(pred, gt, 'n_mpjpe')
@@ -121,6 +123,7 @@ def pck(pred, gt, threshold: float = 150., joints=None, reduce: str = 'mean', ro
     err = _select(joint_errors(pred, gt, root_centre, root), joints, 'pck')
     return _reduce((err < threshold).double() * 100, reduce, 'pck')
 
+# %% ../nbs/02_metrics.ipynb #fe31052e
 def auc(pred, gt, thresholds=AUC_THRESHOLDS, joints=None, reduce: str = 'mean', root_centre: bool = True,
         root: int = 0) -> torch.Tensor:
     "AUC (PoseAug `compute_AUC`, 3DHP): mean PCK (%) over `thresholds` (default linspace(0, 150, 31), 0 included)."
@@ -140,6 +143,7 @@ def per_joint_error(pred, gt, skeleton: Skeleton = H36M17, root_centre: bool = T
                          f"{skeleton.num_joints}")
     return {n: float(e) for n, e in zip(skeleton.joint_names, err.tolist())}
 
+# %% ../nbs/02_metrics.ipynb #a1b7bd6e
 def per_group_error(pred, gt, skeleton: Skeleton = H36M17, kind: str = 'dof', root_centre: bool = True) -> dict:
     "Protocol-1 error (mm) of each part of `skeleton.part(kind)` (default the DOF groups): {part: float}."
     err = mpjpe(pred, gt, reduce='joint', root_centre=root_centre)
@@ -148,6 +152,7 @@ def per_group_error(pred, gt, skeleton: Skeleton = H36M17, kind: str = 'dof', ro
                          f"{skeleton.num_joints}")
     return {part: float(err[list(ids)].mean()) for part, ids in skeleton.part(kind).items()}
 
+# %% ../nbs/02_metrics.ipynb #ae8f975f
 def _check_units(p, g, skeleton: Skeleton):
     "Refuse predictions whose bones are metres-long numbers (0.04-1) against ground truth with millimetre bones (40-1000)."
     par = torch.as_tensor(skeleton.parents[1:])
@@ -264,6 +269,7 @@ def results_table(results, metrics=('mpjpe', 'p_mpjpe', 'pck', 'auc'), fmt: str 
     mean, std, cnt = mean[order], std[order], cnt[order]
     return _render(mean, std, cnt, fmt, digits, lambda c: f"{c[0]} {c[1]}")
 
+# %% ../nbs/02_metrics.ipynb #a95688da
 def _merge_sides(values: dict, skeleton: Skeleton) -> dict:
     "Average left/right twins under one name ('LElbow', 'RElbow' -> 'Elbow'); the root (always 0 mm) is dropped."
     out = {}
@@ -292,6 +298,7 @@ def per_joint_table(results, test: str = None, fmt: str = 'markdown', digits: in
         return {**pj, 'mean': d.get('mpjpe')} if pj else {}
     return _breakdown_table(results, get, test, fmt, digits, 'per_joint_table')
 
+# %% ../nbs/02_metrics.ipynb #58faa91e
 def per_group_table(results, test: str = None, fmt: str = 'markdown', digits: int = 1):
     "Per-DOF-group protocol-1 error (mm): rows = methods, columns = torso / proximal / distal (+ mean) per test set."
     def get(d):
