@@ -39,6 +39,7 @@ def value_fits(value, tp) -> bool:
     if tp is dict or origin is dict: return isinstance(value, dict)
     return True
 
+# %% ../nbs/07_train.ipynb #f8913491
 def check_field_types(obj):
     "Raise a `ValueError` naming the first field of dataclass `obj` whose value does not fit its annotation."
     hints = typing.get_type_hints(type(obj))
@@ -47,6 +48,7 @@ def check_field_types(obj):
         if not value_fits(v, hints[f.name]):
             raise ValueError(f"{type(obj).__name__}.{f.name}: expected {hints[f.name]}, got {type(v).__name__} {v!r}")
 
+# %% ../nbs/07_train.ipynb #fc589bcd
 @dataclass
 class TrainConfig:
     "Everything the training loop needs to know; validated on construction."
@@ -122,10 +124,12 @@ def resolve_device(device: str | torch.device = 'auto') -> torch.device:
         raise ValueError(f"device {device!r} requested but CUDA is not available; use 'auto' or 'cpu'")
     return torch.device(device)
 
+# %% ../nbs/07_train.ipynb #6a009d65
 def seed_everything(seed: int):
     "Seed python `random`, numpy's legacy global state and torch (CPU and CUDA)."
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
 
+# %% ../nbs/07_train.ipynb #b263496e
 def dist_info() -> tuple[int, int]:
     "(rank, world_size) from the torchrun environment (0, 1 outside torchrun)."
     return int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
@@ -146,6 +150,7 @@ def rng_state() -> dict:
     if torch.cuda.is_available(): st['cuda'] = torch.cuda.get_rng_state_all()
     return st
 
+# %% ../nbs/07_train.ipynb #c20f4b50
 def set_rng_state(st: dict):
     "Restore what `rng_state` returned."
     torch.set_rng_state(st['torch'])
@@ -179,6 +184,7 @@ def atomic_write(path, write, mode: str = 'w'):
         if tmp.exists(): tmp.unlink()
     return path
 
+# %% ../nbs/07_train.ipynb #26539068
 def _jsonable(o):
     "Make `o` JSON-serialisable (tensors, numpy scalars/arrays, paths, tuples)."
     if isinstance(o, dict): return {str(k): _jsonable(v) for k, v in o.items()}
@@ -302,9 +308,11 @@ def make_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig):
         return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: max(1 - e / (E + 1), 0.))
     return torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=cfg.lr_decay)
 
+# %% ../nbs/07_train.ipynb #5f12abb6
 class NonFiniteLossError(FloatingPointError):
     "Raised when a loss becomes NaN or infinite; training stops and the last good checkpoint is kept."
 
+# %% ../nbs/07_train.ipynb #b34da673
 def _unwrap(m: nn.Module) -> nn.Module:
     "The plain module under DDP / torch.compile wrappers."
     m = getattr(m, '_orig_mod', m)
