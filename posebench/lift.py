@@ -439,8 +439,8 @@ def _side(layout, side, part):
     if layout == 'coco17': return f"{'left' if side == 'L' else 'right'}_{part}"
     return side + part
 
-def check_anatomy(kp: Keypoints2D, min_score: float = 0.3) -> dict:
-    "Anatomy checks of the declared layout (up/down, left/right, left/right bone lengths); raises a `ValueError` or returns the measures."
+def check_anatomy(kp: Keypoints2D, min_score: float = 0.3, max_jump: float = 0.25) -> dict:
+    "Anatomy checks of the declared layout (up/down, left/right, bone lengths and their consistency over frames); raises a `ValueError` or returns the measures."
     names = {n: i for i, n in enumerate(kp.joints)}
     L = kp.layout
     pt = lambda ns: (kp.xy[:, [names[n] for n in ns]].mean(1), (kp.score[:, [names[n] for n in ns]] >= min_score).all(1))
@@ -449,12 +449,17 @@ def check_anatomy(kp: Keypoints2D, min_score: float = 0.3) -> dict:
     chain = [pt(g) for g in _UPDOWN[L]]
     for (a, ok_a), (b, ok_b), ga, gb in zip(chain[:-1], chain[1:], _UPDOWN[L][:-1], _UPDOWN[L][1:]):
         ok = ok_a & ok_b
-        if int(ok.sum()) < 5: continue
-        frac = float((a[ok, 1] < b[ok, 1]).float().mean())
+        if int(ok.sum()) < 10: continue
+        d = b - a                                                       # upper group -> lower group (pixels)
+        n = d.norm(dim=-1)
+        upright = ok & (d[:, 1].abs() > d[:, 0].abs()) & (n >= 0.5 * n[ok].quantile(0.9))   # vertically apart
+        if int(upright.sum()) < 10: continue                            # lying, or too few frames: not judged
+        frac = float((a[upright, 1] < b[upright, 1]).float().mean())
         report[f"{'+'.join(ga)} above {'+'.join(gb)}"] = frac
         if frac < 0.25:
             _fail(kp.source, 'layout (up/down)', f"{'/'.join(ga)} is above {'/'.join(gb)} in only {100 * frac:.0f}% of "
-                  f"{int(ok.sum())} frames (image y points down): the joints are not in {L!r} order", fix)
+                  f"{int(upright.sum())} frames where they are vertically apart (image y points down): the joints are "
+                  f"not in {L!r} order", fix)
     up = pt(_UPDOWN[L][0])[0] - pt(_UPDOWN[L][1])[0]                     # torso vector hips -> shoulders (pixels)
     scale = up.norm(dim=-1).clamp_min(1e-6)
     dx = {}
@@ -493,6 +498,21 @@ def check_anatomy(kp: Keypoints2D, min_score: float = 0.3) -> dict:
         if not 0.5 <= ratio <= 2:
             _fail(kp.source, 'layout (bone lengths)', f"the left {a}-{b} bone is {ratio:.2f} times the right one (90th percentiles of "
                   f"{int(ok.sum())} frames): the joints are not in {L!r} order", fix)
+    jumps = []
+    for a, b in _LIMBS[L]:
+        for side in 'LR':
+            (pa, oa), (pb, ob) = pt([_side(L, side, a)]), pt([_side(L, side, b)])
+            ok, n = oa & ob, (pa - pb).norm(dim=-1)
+            pair = ok[1:] & ok[:-1]                                     # consecutive frames, both confident
+            if int(pair.sum()) < 10: continue
+            jumps.append(float((n[1:] - n[:-1]).abs()[pair].median() / n[ok].median().clamp_min(1e-6)))
+    if jumps:
+        jump = float(np.median(jumps))
+        report['leg bone length change per frame'] = jump
+        if jump > max_jump:
+            _fail(kp.source, 'layout (bone-length consistency)', f"the leg bones' 2D lengths change by {100 * jump:.0f}% of their "
+                  f"median length from one frame to the next (median over frames and {len(jumps)} leg bones; real video "
+                  f"at 30 fps stays below 9%): the joints are not the same bones in every frame", fix)
     return report
 
 # %% ../nbs/17_lift.ipynb #79472629
@@ -581,7 +601,8 @@ def _check_lift_options(min_score, max_gap, batch_size, focal, centre):
 
 def lift_keypoints(source, model, format: str = 'auto', layout: str | None = None, image_size=None,
                    person: int | None = None, min_score: float = 0.3, max_gap: int = 10, units: str = 'pixels',
-                   check: bool = True, focal=None, centre=None, batch_size: int = 4096, device=None) -> LiftResult:
+                   check: bool = True, focal=None, centre=None, batch_size: int = 4096, device=None,
+                   max_jump: float = 0.25) -> LiftResult:
     "Read 2D key points (file or `Keypoints2D`), check, fill, map to H36M-17, normalise and lift with `model` (module or file)."
     _check_lift_options(min_score, max_gap, batch_size, focal, centre)
     kp = source if isinstance(source, Keypoints2D) else read_keypoints(source, format, layout, person, image_size)
@@ -599,7 +620,7 @@ def lift_keypoints(source, model, format: str = 'auto', layout: str | None = Non
         names = [kp.joints[j] for j in bad.nonzero().ravel().tolist()]
         _fail(kp.source, 'score threshold', f'joint(s) {names} are below min_score={min_score} in every frame '
               f'(highest score {float(kp.score[:, bad].max()):.3f}); nothing to fill them from', 'Lower min_score=...')
-    checks = check_anatomy(kp, min_score) if check else {}
+    checks = check_anatomy(kp, min_score, max_jump) if check else {}
     xy, filled, guessed = fill_gaps(kp.xy, ok, max_gap)
     filled, guessed = filled & ~never, guessed & ~never
     score = torch.where(ok, kp.score, torch.where(filled, torch.full_like(kp.score, min_score), torch.zeros_like(kp.score)))
