@@ -11,11 +11,11 @@ import numpy as np
 import torch
 from torch import nn
 from .skeleton import H36M17
-from .geometry import as_tensor, normalize_screen, denormalize_screen, project, m_to_mm, root_centre, euler_to_matrix
+from .geometry import as_tensor, normalize_screen, denormalize_screen, project, m_to_mm, root_centre, euler_to_matrix, MM_PER_M
 from .kinematics import inverse_kinematics, forward_kinematics_angles, bone_frames
 from .models import get_model, MODELS
 from .train import atomic_write
-from .recipe import save_model, load_model
+from .recipe import save_model, load_model, predict_batches, eval_mode
 from .viz import skeleton_traces, to_display, animation_figure
 from .data import PoseSet
 from .data.checks import check_fps
@@ -26,8 +26,8 @@ __all__ = ['COCO17', 'BODY25', 'LAYOUTS', 'BODY25_TO_COCO17', 'FORMATS', 'SPINE_
            'detect_format', 'read_keypoints', 'body25_to_coco17', 'coco17_to_h36m17', 'to_h36m17', 'check_units',
            'to_pixels', 'check_anatomy', 'fill_gaps', 'gap_report', 'estimate_root', 'LiftResult', 'lift_keypoints',
            'save_npz', 'save_json', 'lift_figure', 'save_html', 'fixed_length_pose', 'bvh_text', 'save_bvh',
-           'save_lift', 'lifted_poseset', 'coco_points_3d', 'make_detector_keypoints', 'write_coco_json',
-           'write_mmpose_json', 'coco17_to_body25', 'write_openpose_dir', 'write_keypoints_npz']
+           'save_lift', 'coco_points_3d', 'make_detector_keypoints', 'write_coco_json', 'write_mmpose_json',
+           'coco17_to_body25', 'write_openpose_dir', 'write_keypoints_npz', 'read_lift', 'lifted_poseset']
 
 # %% ../nbs/17_lift.ipynb #d26b0769
 COCO17 = ('nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear', 'left_shoulder', 'right_shoulder',
@@ -630,12 +630,8 @@ def lift_keypoints(source, model, format: str = 'auto', layout: str | None = Non
     w, h = h36.image_size
     x = normalize_screen(h36.xy, torch.tensor(w), torch.tensor(h))
     if device is not None: net = net.to(device)     # (moves the module; default: wherever the model is)
-    dev = next(net.parameters()).device
-    was_training = net.training
-    net.eval()
-    with torch.no_grad():
-        y = torch.cat([net(x[i:i + batch_size].to(dev)).float().cpu() for i in range(0, len(x), batch_size)])
-    net.train(was_training)
+    with eval_mode(net), torch.no_grad():
+        y = predict_batches(net, x, next(net.parameters()).device, batch_size)
     pose = m_to_mm(root_centre(y))
     root = None
     if focal is not None:
@@ -649,6 +645,7 @@ def save_npz(result: LiftResult, path):
                   scores=result.keypoints.score.numpy(), frame=result.frame, joint_names=np.asarray(H36M17.joint_names),
                   image_size=np.asarray(result.keypoints.image_size, dtype=np.float64), filled=result.filled,
                   guessed=result.guessed, source_joint_names=np.asarray(layout_joints(result.source_layout)))
+    arrays['source'] = np.str_(result.keypoints.source)
     if result.root is not None: arrays['pose3d_abs_mm'] = result.pose3d_abs.numpy()
     atomic_write(path, lambda f: np.savez_compressed(f, **arrays), 'wb')
 
@@ -674,7 +671,7 @@ def save_html(result: LiftResult, path, include_plotlyjs=True, max_frames: int =
     atomic_write(path, lambda f: f.write(html))
 
 # %% ../nbs/17_lift.ipynb #69adae76
-_BVH_UNITS = {'mm': 1.0, 'cm': 0.1, 'm': 0.001}
+_BVH_UNITS = {'mm': 1.0, 'cm': 0.1, 'm': 1 / MM_PER_M}   # BVH units per mm
 _CAM_TO_YUP = torch.diag(torch.tensor([1., -1., -1.], dtype=torch.float64))
 
 def fixed_length_pose(pose3d, lengths=None):
@@ -784,17 +781,6 @@ def save_lift(result: LiftResult, out_dir, stem: str = 'lifted', fps: float = 30
     if bvh: paths['bvh'] = out / f'{stem}.bvh'; save_bvh(result, paths['bvh'], fps, bvh_units)
     return paths
 
-# %% ../nbs/17_lift.ipynb #fe3d6c26
-def lifted_poseset(result: LiftResult, fps: float = 30., name: str = 'lifted', depth_mm: float = 5000.) -> PoseSet:
-    "The lifted sequence as a PoseSet (3D joints, the H36M-17 2D key points, a nominal camera) for the skeleton viewer."
-    kp, F = result.keypoints, len(result)
-    if kp.image_size is None: raise ValueError("lifted_poseset: the key points carry no image size; give image_size when lifting")
-    w, h = (float(v) for v in kp.image_size)
-    root = result.root if result.root is not None else torch.tensor([0., 0., depth_mm]).expand(F, 3)
-    camera = torch.tensor([max(w, h), max(w, h), w / 2, h / 2, w, h]).expand(F, 6)   # nominal focal: drawing only
-    return PoseSet((result.pose3d + root[:, None]).float(), kp.xy.float(), camera.float().clone(),
-                   np.full(F, 'video'), np.full(F, name), np.zeros(F, np.int64), float(fps), H36M17, name)
-
 # %% ../nbs/17_lift.ipynb #3c271b0d
 def _unit(v): return v / v.norm(dim=-1, keepdim=True).clamp_min(1e-9)
 
@@ -895,3 +881,43 @@ def write_keypoints_npz(kp: Keypoints2D, path):
     arrays = dict(keypoints=torch.cat([kp.xy, kp.score[..., None]], -1).numpy(), frame=kp.frame, layout=np.str_(kp.layout))
     if kp.image_size is not None: arrays['image_size'] = np.asarray(kp.image_size)
     atomic_write(path, lambda f: np.savez(f, **arrays), 'wb')
+
+# %% ../nbs/17_lift.ipynb #599e7a56
+_LIFT_KEYS = ('pose3d_mm', 'keypoints2d_px', 'scores', 'frame', 'image_size', 'filled', 'guessed', 'source_joint_names')
+
+def read_lift(path) -> LiftResult:
+    "A `LiftResult` from the npz written by `save_npz` / `save_lift` (3D joints, 2D input, gaps, root when estimated)."
+    p = Path(path)
+    if not p.is_file(): _fail(p, 'file', 'not found')
+    try: z = np.load(p, allow_pickle=False)
+    except Exception as e: _fail(p, 'format', f"not a readable npz file ({type(e).__name__}: {e})")
+    with z:
+        missing = [k for k in _LIFT_KEYS if k not in z.files]
+        if missing: _fail(p, 'format', f"no {missing} array(s) (keys {z.files}): not written by save_lift")
+        a = {k: z[k] for k in z.files}
+    names = tuple(a['source_joint_names'].tolist())
+    layout = next((k for k, v in LAYOUTS.items() if v == names), None)
+    if layout is None: _fail(p, "'source_joint_names'", f"{list(names)[:4]}... is not a known layout ({list(LAYOUTS)})")
+    F = len(a['pose3d_mm'])
+    if a['pose3d_mm'].shape != (F, 17, 3) or a['filled'].shape != (F, len(names)) or a['guessed'].shape != (F, len(names)):
+        _fail(p, "'pose3d_mm'", f"shapes pose3d_mm {a['pose3d_mm'].shape}, filled {a['filled'].shape}, guessed "
+              f"{a['guessed'].shape} do not fit (F, 17, 3) and (F, {len(names)})")
+    source = str(a['source']) if 'source' in a else str(p)
+    kp = Keypoints2D(torch.as_tensor(a['keypoints2d_px']), torch.as_tensor(a['scores']), a['frame'], 'h36m17',
+                     tuple(a['image_size'].tolist()), source)
+    pose = torch.as_tensor(a['pose3d_mm'])
+    root = torch.as_tensor(a['pose3d_abs_mm'][:, 0] - a['pose3d_mm'][:, 0]) if 'pose3d_abs_mm' in a else None
+    return LiftResult(pose, kp, layout, a['filled'].astype(bool), a['guessed'].astype(bool), root)
+
+# %% ../nbs/17_lift.ipynb #d648aa10
+def lifted_poseset(result: LiftResult | str | os.PathLike, fps: float = 30., name: str = 'lifted',
+                   depth_mm: float = 5000.) -> PoseSet:
+    "A lift (a `LiftResult` or the npz `save_lift` wrote) as a PoseSet (3D joints, H36M-17 2D, nominal camera) for the viewer."
+    if isinstance(result, (str, os.PathLike)): result = read_lift(result)
+    kp, F = result.keypoints, len(result)
+    if kp.image_size is None: raise ValueError("lifted_poseset: the key points carry no image size; give image_size when lifting")
+    w, h = (float(v) for v in kp.image_size)
+    root = result.root if result.root is not None else torch.tensor([0., 0., depth_mm]).expand(F, 3)
+    camera = torch.tensor([max(w, h), max(w, h), w / 2, h / 2, w, h]).expand(F, 6)   # nominal focal: drawing only
+    return PoseSet((result.pose3d + root[:, None]).float(), kp.xy.float(), camera.float().clone(),
+                   np.full(F, 'video'), np.full(F, name), np.zeros(F, np.int64), float(fps), H36M17, name)

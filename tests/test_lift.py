@@ -436,3 +436,22 @@ def test_lift_options_are_checked(tmp_path, kp, net):
     for fps in (0., -30.):
         _err(lambda: L.save_bvh(res, tmp_path / 'x.bvh', fps=fps), 'fps: frame rate must be a finite number > 0', str(fps))
     assert not (tmp_path / 'x.bvh').exists()
+
+
+def test_saved_lift_reopens_in_the_viewer(tmp_path, kp, net):
+    "The npz that save_lift writes reads back into the same LiftResult (root included) and opens in the skeleton viewer."
+    from posebench.viz import SkeletonViewer
+    res = L.lift_keypoints(kp, net, focal=1000.)
+    paths = L.save_lift(res, tmp_path / 'out', 'clip', html=False, bvh=False)
+    back = L.read_lift(paths['npz'])
+    assert torch.equal(back.pose3d, res.pose3d) and torch.equal(back.keypoints.xy, res.keypoints.xy)
+    assert torch.equal(back.keypoints.score, res.keypoints.score) and back.keypoints.image_size == res.keypoints.image_size
+    assert torch.allclose(back.root, res.root, atol=1e-3) and torch.allclose(back.pose3d_abs, res.pose3d_abs, atol=1e-3)
+    assert np.array_equal(back.frame, res.frame) and np.array_equal(back.filled, res.filled) and np.array_equal(back.guessed, res.guessed)
+    assert back.source_layout == 'coco17' and back.report()['filled'] == res.report()['filled']
+    ps = L.lifted_poseset(paths['npz'], fps=30.)                          # a path: read, then the same PoseSet
+    ref = L.lifted_poseset(res, fps=30.)
+    assert torch.allclose(ps.pose3d, ref.pose3d, atol=1e-3) and torch.equal(ps.pose2d, ref.pose2d)
+    assert len(SkeletonViewer(ps).indices) == len(res)
+    np.savez(tmp_path / 'other.npz', keypoints=np.ones((3, 17, 3)))
+    _err(lambda: L.read_lift(tmp_path / 'other.npz'), 'other.npz', "'pose3d_mm'", 'not written by save_lift')
