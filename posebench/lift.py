@@ -45,43 +45,6 @@ def layout_joints(layout: str) -> tuple:
     if layout not in LAYOUTS: raise ValueError(f"unknown key-point layout {layout!r}; valid: {list(LAYOUTS)}")
     return LAYOUTS[layout]
 
-# %% ../nbs/17_lift.ipynb #6b812fac
-@dataclass(eq=False)
-class Keypoints2D:
-    "2D key points of one person: pixels (F, J, 2), scores (F, J), frame ids (F,), layout, image size, source."
-    xy: torch.Tensor            # (F, J, 2) pixels (x right, y down)
-    score: torch.Tensor         # (F, J) confidence in [0, 1]; 0 = missing
-    frame: np.ndarray           # (F,) int frame ids
-    layout: str = 'coco17'
-    image_size: tuple | None = None   # (width, height) in pixels
-    source: str = '<memory>'    # file (or folder) the points came from, for messages
-
-    def __post_init__(self):
-        self.xy, self.score = as_tensor(self.xy), as_tensor(self.score)
-        self.frame = np.asarray(self.frame, dtype=np.int64).reshape(-1)
-        J = len(layout_joints(self.layout))
-        if self.xy.ndim != 3 or self.xy.shape[1:] != (J, 2) or self.score.shape != self.xy.shape[:2] \
-                or len(self.frame) != self.xy.shape[0]:
-            raise ValueError(f"{self.source}: key points of layout {self.layout!r} must be xy (F, {J}, 2), score (F, {J}) "
-                             f"and frame (F,), got xy {tuple(self.xy.shape)}, score {tuple(self.score.shape)}, "
-                             f"frame {self.frame.shape}")
-        if self.image_size is not None: self.image_size = _image_size(self.source, self.image_size)
-
-    def __len__(self): return self.xy.shape[0]
-    @property
-    def joints(self) -> tuple: return layout_joints(self.layout)
-
-    def replace(self, **kw) -> 'Keypoints2D':
-        "A copy with some fields replaced."
-        d = dict(xy=self.xy, score=self.score, frame=self.frame, layout=self.layout, image_size=self.image_size,
-                 source=self.source)
-        d.update(kw)
-        return Keypoints2D(**d)
-
-    def __repr__(self):
-        return (f"Keypoints2D({Path(self.source).name!r}, {len(self)} frames, layout {self.layout}, "
-                f"image {self.image_size})")
-
 # %% ../nbs/17_lift.ipynb #786adc57
 def _fail(source, check, msg, fix=''):
     "Raise the module's ValueError: source file, check name, measured value, how to override."
@@ -164,6 +127,47 @@ def _check_count(source, layout, n, what):
     if n != J: _fail(source, 'layout', f"{what} has {n} key points, layout {layout!r} has {J} ({n} points is {_count_hint(n)})",
                      "Declare the layout that matches the file with layout=...")
 
+
+
+# %% ../nbs/17_lift.ipynb #6b812fac
+@dataclass(eq=False)
+class Keypoints2D:
+    "2D key points of one person: pixels (F, J, 2), scores (F, J), frame ids (F,), layout, image size, source."
+    xy: torch.Tensor            # (F, J, 2) pixels (x right, y down)
+    score: torch.Tensor         # (F, J) confidence in [0, 1]; 0 = missing
+    frame: np.ndarray           # (F,) int frame ids
+    layout: str = 'coco17'
+    image_size: tuple | None = None   # (width, height) in pixels
+    source: str = '<memory>'    # file (or folder) the points came from, for messages
+
+    def __post_init__(self):
+        self.xy, self.score = as_tensor(self.xy), as_tensor(self.score)
+        self.frame = np.asarray(self.frame, dtype=np.int64).reshape(-1)
+        J = len(layout_joints(self.layout))
+        if self.xy.ndim != 3 or self.xy.shape[1:] != (J, 2) or self.score.shape != self.xy.shape[:2] \
+                or len(self.frame) != self.xy.shape[0]:
+            raise ValueError(f"{self.source}: key points of layout {self.layout!r} must be xy (F, {J}, 2), score (F, {J}) "
+                             f"and frame (F,), got xy {tuple(self.xy.shape)}, score {tuple(self.score.shape)}, "
+                             f"frame {self.frame.shape}")
+        if self.image_size is not None: self.image_size = _image_size(self.source, self.image_size)
+
+    def __len__(self): return self.xy.shape[0]
+    @property
+    def joints(self) -> tuple: return layout_joints(self.layout)
+
+    def replace(self, **kw) -> 'Keypoints2D':
+        "A copy with some fields replaced."
+        d = dict(xy=self.xy, score=self.score, frame=self.frame, layout=self.layout, image_size=self.image_size,
+                 source=self.source)
+        d.update(kw)
+        return Keypoints2D(**d)
+
+    def __repr__(self):
+        return (f"Keypoints2D({Path(self.source).name!r}, {len(self)} frames, layout {self.layout}, "
+                f"image {self.image_size})")
+
+
+
 # %% ../nbs/17_lift.ipynb #f4642dee
 def read_coco_json(path, layout: str = 'coco17', person: int | None = None, image_size=None,
                    category_id: int | None = 1) -> Keypoints2D:
@@ -194,6 +198,8 @@ def read_coco_json(path, layout: str = 'coco17', person: int | None = None, imag
     det = np.where(np.isfinite(det), det, kp[..., 2].mean(-1))
     track = np.asarray([r.get('track_id', -1) for r in dets])
     return _pick_person(path, layout, frame, kp[..., :2], kp[..., 2], det, track, person, image_size, complete)
+
+
 
 # %% ../nbs/17_lift.ipynb #f0e0b115
 def read_mmpose_json(path, layout: str = 'coco17', person: int | None = None, image_size=None) -> Keypoints2D:
@@ -234,6 +240,8 @@ def read_mmpose_json(path, layout: str = 'coco17', person: int | None = None, im
     track = np.asarray([k.get('track_id', -1) for _, k in rows])
     return _pick_person(path, layout, [r[0] for r in rows], xy[..., :2], sc, det, track, person, image_size)
 
+
+
 # %% ../nbs/17_lift.ipynb #4eb611f7
 def read_openpose_dir(path, layout: str = 'body25', person: int | None = None, image_size=None) -> Keypoints2D:
     "A folder of OpenPose JSON files (one per frame, `people[i].pose_keypoints_2d`) -> `Keypoints2D` (BODY_25)."
@@ -262,6 +270,8 @@ def read_openpose_dir(path, layout: str = 'body25', person: int | None = None, i
     track = np.asarray([int(t) if t is not None else -1 for t in pid])
     det = kp[..., 2].mean(-1)
     return _pick_person(p, layout, [r[0] for r in rows], kp[..., :2], kp[..., 2], det, track, person, image_size)
+
+
 
 # %% ../nbs/17_lift.ipynb #93611ea5
 def read_array(path, layout: str | None = None, image_size=None) -> Keypoints2D:
@@ -314,6 +324,8 @@ def read_array(path, layout: str | None = None, image_size=None) -> Keypoints2D:
     if frame.shape != (len(kp),): _fail(p, "'frame'", f"{frame.size} frame ids for {len(kp)} frames of key points")
     return _pick_person(p, layout, frame, kp[..., :2], sc, np.ones(len(kp)), -np.ones(len(kp)), None, image_size)
 
+
+
 # %% ../nbs/17_lift.ipynb #e40954b4
 FORMATS = ('coco', 'mmpose', 'openpose', 'array')
 
@@ -334,26 +346,30 @@ def detect_format(path) -> str:
     if isinstance(d, list) and not d: _fail(p, 'empty file', 'an empty JSON list, no detections')
     _fail(p, 'format', 'not a COCO, MMPose or OpenPose key-point file', f"Pass format= one of {list(FORMATS)}")
 
+# %% ../nbs/17_lift.ipynb #61acdf2a
 def read_keypoints(path, format: str = 'auto', layout: str | None = None, person: int | None = None,
                    image_size=None) -> Keypoints2D:
     "Read 2D key points of one person from a COCO / MMPose / OpenPose file (folder) or an npz/CSV array."
-    fmt = detect_format(path) if format == 'auto' else format
+    fmt = detect_format(path) if format == 'auto' else 'array' if format in ('npz', 'csv') else format
     if fmt == 'coco': return read_coco_json(path, layout or 'coco17', person, image_size)
     if fmt == 'mmpose': return read_mmpose_json(path, layout or 'coco17', person, image_size)
     if fmt == 'openpose': return read_openpose_dir(path, layout or 'body25', person, image_size)
     if fmt == 'array': return read_array(path, layout, image_size)
-    raise ValueError(f"{path}: format: unknown format {format!r}; valid: 'auto' or {list(FORMATS)}")
+    raise ValueError(f"{path}: format: unknown format {format!r}; valid: 'auto', {list(FORMATS)} ('npz' and 'csv' mean 'array')")
+
+
 
 # %% ../nbs/17_lift.ipynb #b72cd678
-SPINE_FRACTION = 0.5                       # Spine = Hip + f (Thorax - Hip)
-HEAD_FACTORS = {'Nose': 0.75, 'Head': 1.3}  # joint = Thorax + k (face centre - Thorax)
-FACE_FROM_TORSO = 0.4                       # no face point: face centre = Thorax + f (Thorax - Hip)
-
 def body25_to_coco17(xy, score):
     "BODY_25 key points (..., 25, 2) and scores (..., 25) -> COCO-17."
     xy, score = as_tensor(xy), as_tensor(score)
     idx = list(BODY25_TO_COCO17)
     return xy[..., idx, :], score[..., idx]
+
+# %% ../nbs/17_lift.ipynb #4799ab9e
+SPINE_FRACTION = 0.5                       # Spine = Hip + f (Thorax - Hip)
+HEAD_FACTORS = {'Nose': 0.75, 'Head': 1.3}  # joint = Thorax + k (face centre - Thorax)
+FACE_FROM_TORSO = 0.4                       # no face point: face centre = Thorax + f (Thorax - Hip)
 
 def _face_centre(xy, score, min_score, thorax, hip):
     "Mean of the confident ears if both are, else of all confident face points (COCO 0-4), else Thorax + 0.4 (Thorax - Hip)."
@@ -385,6 +401,7 @@ def coco17_to_h36m17(xy, score, min_score: float = 0.3):
     names = H36M17.joint_names
     return torch.stack([out[n][0] for n in names], -2), torch.stack([out[n][1] for n in names], -1)
 
+# %% ../nbs/17_lift.ipynb #2ead7e51
 def to_h36m17(kp: Keypoints2D, min_score: float = 0.3) -> Keypoints2D:
     "The key points mapped to the model's Human3.6M-17 layout (BODY_25 -> COCO-17 -> H36M-17)."
     xy, sc, layout = kp.xy, kp.score, kp.layout
@@ -420,12 +437,15 @@ def check_units(kp: Keypoints2D, min_score: float = 0.3, units: str = 'pixels'):
                           "Pass units='pixels'")
     else: raise ValueError(f"units must be 'pixels', 'normalised' or 'relative', got {units!r}")
 
+# %% ../nbs/17_lift.ipynb #88c18796
 def to_pixels(kp: Keypoints2D, units: str) -> Keypoints2D:
     "Key points in `units` ('pixels', 'normalised' screen coordinates, 'relative' [0, 1]) converted to pixels."
     if units == 'pixels': return kp
     w, h = kp.image_size
     if units == 'relative': return kp.replace(xy=kp.xy * torch.tensor([w, h]))
     return kp.replace(xy=denormalize_screen(kp.xy, torch.tensor(w), torch.tensor(h)))
+
+
 
 # %% ../nbs/17_lift.ipynb #4d4431e9
 _UPDOWN = {'coco17': (('left_shoulder', 'right_shoulder'), ('left_hip', 'right_hip'), ('left_ankle', 'right_ankle')),
@@ -515,6 +535,8 @@ def check_anatomy(kp: Keypoints2D, min_score: float = 0.3, max_jump: float = 0.2
                   f"at 30 fps stays below 9%): the joints are not the same bones in every frame", fix)
     return report
 
+
+
 # %% ../nbs/17_lift.ipynb #79472629
 def fill_gaps(xy, valid, max_gap: int = 10):
     "Linear interpolation over time of invalid joints; returns (xy (F,J,2), filled (F,J), guessed (F,J)) — short interior gaps vs the rest."
@@ -534,6 +556,7 @@ def fill_gaps(xy, valid, max_gap: int = 10):
     short = missing & has_p & has_n & ((nxt - prev - 1) <= max_gap)
     return out, short, missing & ~short
 
+# %% ../nbs/17_lift.ipynb #2a30fd26
 def gap_report(mask, frame, joints) -> list:
     "Runs of True in `mask` (F, J) as [{'joint', 'first_frame', 'last_frame', 'frames'}], for the lift report."
     m = np.asarray(mask, dtype=bool)
@@ -583,6 +606,7 @@ class LiftResult:
         return (f"LiftResult({len(self)} frames from {Path(self.keypoints.source).name!r}, {int(self.filled.sum())} joints "
                 f"filled, {int(self.guessed.sum())} guessed, root {'estimated' if self.root is not None else 'not estimated'})")
 
+# %% ../nbs/17_lift.ipynb #6c936792
 def _check_lift_options(min_score, max_gap, batch_size, focal, centre):
     "Refuse options that would silently give a wrong lift: a score threshold outside [0, 1], negative gaps, a bad focal length."
     num = lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
@@ -638,6 +662,8 @@ def lift_keypoints(source, model, format: str = 'auto', layout: str | None = Non
         root = estimate_root(pose, h36.xy, h36.score, focal, centre if centre is not None else (w / 2, h / 2))
     return LiftResult(pose, h36, kp.layout, filled.numpy(), guessed.numpy(), root, checks)
 
+
+
 # %% ../nbs/17_lift.ipynb #917c547e
 def save_npz(result: LiftResult, path):
     "3D joints (mm, camera frame, root-relative; absolute when estimated), the 2D input, scores, frame ids, gap masks."
@@ -649,6 +675,7 @@ def save_npz(result: LiftResult, path):
     if result.root is not None: arrays['pose3d_abs_mm'] = result.pose3d_abs.numpy()
     atomic_write(path, lambda f: np.savez_compressed(f, **arrays), 'wb')
 
+# %% ../nbs/17_lift.ipynb #f5357c0a
 def save_json(result: LiftResult, path, decimals: int = 1):
     "3D joints per frame as JSON (mm, camera frame, root-relative; absolute when estimated) with the gap report."
     r = lambda t: np.round(t.numpy().astype(np.float64), decimals).tolist()
@@ -659,27 +686,33 @@ def save_json(result: LiftResult, path, decimals: int = 1):
     if result.root is not None: d['pose3d_abs_mm'] = r(result.pose3d_abs)
     atomic_write(path, lambda f: f.write(json.dumps(d)))
 
+
+
 # %% ../nbs/17_lift.ipynb #80d022f8
 def lift_figure(result: LiftResult, max_frames: int = 300, title: str = ''):
     "A plotly figure animating the 2D key points and the lifted 3D pose side by side (`posebench.viz.animation_figure`)."
     return animation_figure(result.pose3d, result.keypoints.xy, result.frame, result.keypoints.image_size,
                             title or f'{Path(result.keypoints.source).name}: {len(result)} frames', max_frames)
 
+# %% ../nbs/17_lift.ipynb #5b96a327
 def save_html(result: LiftResult, path, include_plotlyjs=True, max_frames: int = 300):
     "Interactive HTML animation (2D input + 3D pose); self-contained unless include_plotlyjs='cdn'."
     html = lift_figure(result, max_frames).to_html(include_plotlyjs=include_plotlyjs, full_html=True, auto_play=False)
     atomic_write(path, lambda f: f.write(html))
 
-# %% ../nbs/17_lift.ipynb #69adae76
-_BVH_UNITS = {'mm': 1.0, 'cm': 0.1, 'm': 1 / MM_PER_M}   # BVH units per mm
-_CAM_TO_YUP = torch.diag(torch.tensor([1., -1., -1.], dtype=torch.float64))
 
+
+# %% ../nbs/17_lift.ipynb #69adae76
 def fixed_length_pose(pose3d, lengths=None):
     "(joints rebuilt by FK from IK angles with fixed bone lengths (F,J,3), angles (F,J-1,3), lengths (J-1,)) — median lengths by default."
     x = as_tensor(pose3d).double()
     L, A = inverse_kinematics(x)
     L = L.median(0).values if lengths is None else as_tensor(lengths).double()
     return forward_kinematics_angles(A, L.expand_as(A[..., 0]).contiguous()) + x[:, :1], A, L
+
+# %% ../nbs/17_lift.ipynb #9a16055e
+_BVH_UNITS = {'mm': 1.0, 'cm': 0.1, 'm': 1 / MM_PER_M}   # BVH units per mm
+_CAM_TO_YUP = torch.diag(torch.tensor([1., -1., -1.], dtype=torch.float64))
 
 def _bone_globals(A):
     "Global frames (F, B, 3, 3) of every bone from IK angles, following the IK's frame chain (float64)."
@@ -761,10 +794,13 @@ def bvh_text(pose3d, fps: float = 30.0, root=None, units: str = 'cm', lengths=No
     lines += [' '.join(f'{v:.6f}' for v in row) for row in motion]
     return '\n'.join(lines) + '\n'
 
+# %% ../nbs/17_lift.ipynb #9a898bb8
 def save_bvh(result: LiftResult, path, fps: float = 30.0, units: str = 'cm'):
     "BVH (Y up, `units`) with IK joint angles on the median-bone-length skeleton; opens in Blender (File > Import > BVH)."
     text = bvh_text(result.pose3d, fps, result.root, units)
     atomic_write(path, lambda f: f.write(text))
+
+
 
 # %% ../nbs/17_lift.ipynb #72ace8c0
 def save_lift(result: LiftResult, out_dir, stem: str = 'lifted', fps: float = 30.0, bvh: bool = True, html: bool = True,
@@ -802,6 +838,7 @@ def coco_points_3d(pose3d):
     pts.update({k: j(v) for k, v in _COCO_FROM_H36M.items()})
     return torch.stack([pts[n] for n in COCO17], -2), f, r
 
+# %% ../nbs/17_lift.ipynb #60a9055f
 def make_detector_keypoints(ps, noise_px: float = 2.0, drop_rate: float = 0.02, burst: int = 3, seed: int = 0,
                             name: str = 'mocap') -> Keypoints2D:
     "Detector-like COCO-17 key points (pixel noise, face scores by facing, dropped bursts) of the frames of `ps` (one video)."
@@ -825,6 +862,8 @@ def make_detector_keypoints(ps, noise_px: float = 2.0, drop_rate: float = 0.02, 
     xy = torch.where(dropped[..., None], xy + 25 * torch.randn(xy.shape, generator=g), xy)
     return Keypoints2D(xy, score, np.arange(F), 'coco17', (float(K[0, 4]), float(K[0, 5])), name)
 
+
+
 # %% ../nbs/17_lift.ipynb #82c55db2
 def _people(kp, others):
     return [kp] + list(others)
@@ -839,6 +878,7 @@ def write_coco_json(kp: Keypoints2D, path, others=()):
                 for f, row, s, any_ in zip(k.frame, a, det, (k.score > 0.05).any(-1).tolist()) if any_]
     atomic_write(path, lambda f: f.write(json.dumps(out)))
 
+# %% ../nbs/17_lift.ipynb #5b6d58c1
 def write_mmpose_json(kp: Keypoints2D, path, others=()):
     "MMPose prediction JSON ({'meta_info', 'instance_info': [{frame_id, instances}]}) of COCO-17 key points."
     people = _people(kp, others)
@@ -854,6 +894,7 @@ def write_mmpose_json(kp: Keypoints2D, path, others=()):
     meta = {'dataset_name': 'coco', 'num_keypoints': 17, 'keypoint_id2name': dict(enumerate(COCO17))}
     atomic_write(path, lambda f: f.write(json.dumps({"meta_info": meta, "instance_info": frames})))
 
+# %% ../nbs/17_lift.ipynb #506e9415
 def coco17_to_body25(xy, score):
     "COCO-17 (..., 17, 2) -> BODY_25 (..., 25, 2): Neck and MidHip as midpoints, foot points missing (score 0)."
     xy, score = as_tensor(xy), as_tensor(score)
@@ -865,6 +906,7 @@ def coco17_to_body25(xy, score):
         s[..., b] = torch.minimum(score[..., c[l]], score[..., c[r]])
     return out, s
 
+# %% ../nbs/17_lift.ipynb #136a5cf3
 def write_openpose_dir(kp: Keypoints2D, folder, stem: str = 'video', others=()):
     "One OpenPose BODY_25 JSON per frame (`<stem>_<frame:012d>_keypoints.json`) of COCO-17 key points."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
@@ -876,11 +918,14 @@ def write_openpose_dir(kp: Keypoints2D, folder, stem: str = 'video', others=()):
         d = {'version': 1.3, 'people': people}
         atomic_write(folder / f'{stem}_{fid:012d}_keypoints.json', lambda f, d=d: f.write(json.dumps(d)))
 
+# %% ../nbs/17_lift.ipynb #68d248b7
 def write_keypoints_npz(kp: Keypoints2D, path):
     "The array format read by `read_array`: keypoints (F, J, 3) = x, y, score, frame, image_size, layout."
     arrays = dict(keypoints=torch.cat([kp.xy, kp.score[..., None]], -1).numpy(), frame=kp.frame, layout=np.str_(kp.layout))
     if kp.image_size is not None: arrays['image_size'] = np.asarray(kp.image_size)
     atomic_write(path, lambda f: np.savez(f, **arrays), 'wb')
+
+
 
 # %% ../nbs/17_lift.ipynb #599e7a56
 _LIFT_KEYS = ('pose3d_mm', 'keypoints2d_px', 'scores', 'frame', 'image_size', 'filled', 'guessed', 'source_joint_names')

@@ -366,6 +366,10 @@ def test_lift_command(tmp_path, kp, clip, capsys):
                  '--image-size', *(str(int(v)) for v in kp.image_size), '--no-html']) == 0
     with np.load(tmp_path / 'o' / 'det.npz', allow_pickle=False) as z: assert z['pose3d_mm'].shape == (len(kp), 17, 3)
     assert 'HIERARCHY' in (tmp_path / 'o' / 'det.bvh').read_text()[:20]
+    L.write_keypoints_npz(kp, tmp_path / 'arr.npz')                     # --format npz (as the help offers) is the array format
+    assert main(['lift', str(tmp_path / 'arr.npz'), '--format', 'npz', '--model', str(tmp_path / 'm.pt'),
+                 '--out', str(tmp_path / 'o3'), '--no-html', '--no-bvh']) == 0
+    with np.load(tmp_path / 'o3' / 'arr.npz', allow_pickle=False) as z: assert z['pose3d_mm'].shape == (len(kp), 17, 3)
     np.savez(tmp_path / 'h36m.npz', keypoints=clip.pose2d.numpy(), image_size=np.array(kp.image_size))
     capsys.readouterr()
     assert main(['lift', str(tmp_path / 'h36m.npz'), '--layout', 'coco17', '--model', str(tmp_path / 'm.pt'),
