@@ -338,8 +338,9 @@ def test_writers_and_bvh_round_trip(tmp_path, clip, kp, net):
 
 
 # ---------------------------------------------------------------- the walkthrough notebook, headless, tiny
-def test_walkthrough_notebook_tiny(tmp_path, clip):
+def test_walkthrough_notebook_tiny(tmp_path, clip, monkeypatch):
     pm = pytest.importorskip('papermill')
+    monkeypatch.setenv('OMP_NUM_THREADS', '1')   # the kernel is another process: 2 threads on a busy 2-core machine ran 18x slower per step
     nb = ROOT / 'nbs' / 'tutorials' / 'lift_your_own.ipynb'
     out = tmp_path / 'run'
     pm.execute_notebook(str(nb), str(tmp_path / 'executed.ipynb'), kernel_name='python3', language='python',
