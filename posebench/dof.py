@@ -19,10 +19,10 @@ from .train import TrainConfig
 from .recipe import Recipe, RunResult, run, predict_batches, eval_mode
 
 # %% auto #0
-__all__ = ['TORSO_PLANE_JOINTS', 'ATTR_CLASSES', 'DOF_VARIANTS', 'ATTR_SOURCES', 'attribute_joints', 'torso_plane',
-           'PoseAttributes', 'pose_attributes', 'attributes_one_hot', 'GroupRegressor', 'DOFNet', 'dof_loss',
-           'AttributeClassifier', 'attribute_loss', 'DOFLifter', 'attribute_labels', 'corrupt_labels', 'DOFOptions',
-           'DOFRecipe', 'attribute_accuracy', 'train_dof']
+__all__ = ['TORSO_PLANE_JOINTS', 'ATTR_CLASSES', 'DOF_VARIANTS', 'ATTR_SOURCES', 'PAPER_ATTR_ACCURACY', 'attribute_joints',
+           'torso_plane', 'PoseAttributes', 'pose_attributes', 'attributes_one_hot', 'GroupRegressor', 'DOFNet',
+           'dof_loss', 'AttributeClassifier', 'attribute_loss', 'DOFLifter', 'attribute_labels', 'corrupt_labels',
+           'attribute_source_label', 'DOFOptions', 'DOFRecipe', 'attribute_accuracy', 'train_dof']
 
 # %% ../nbs/13_dof.ipynb #03bb44e8
 TORSO_PLANE_JOINTS = ('LShoulder', 'RShoulder', 'LHip', 'RHip', 'Hip')  # shoulders, hips and pelvis (the root)
@@ -248,6 +248,14 @@ def corrupt_labels(label, accuracy: float, generator: torch.Generator) -> torch.
 
 # %% ../nbs/13_dof.ipynb #d6dd85b4
 ATTR_SOURCES = ('pred', 'gt', 'noisy_gt', 'none')
+PAPER_ATTR_ACCURACY = 0.84      # the paper's attribute accuracy on Human3.6M (Table 4, mix + DA: 84.0 %)
+
+def attribute_source_label(source: str, accuracy: float = PAPER_ATTR_ACCURACY) -> str:
+    "What the 3D network's attributes are, for table rows: e.g. 'attributes: GT corrupted to 84 %'."
+    if source not in ATTR_SOURCES: raise ValueError(f"attribute_source_label: source must be one of {ATTR_SOURCES}, got {source!r}")
+    if not 0 <= accuracy <= 1: raise ValueError(f"attribute_source_label: accuracy must be in [0, 1], got {accuracy}")
+    return {'pred': 'attributes: predicted from the 2D input', 'gt': 'attributes: GT (oracle)', 'none': 'no attributes',
+            'noisy_gt': f"attributes: GT corrupted to {100 * accuracy:.3g} %"}[source]
 
 @dataclass
 class DOFOptions:
@@ -277,7 +285,15 @@ class DOFRecipe(Recipe):
     def uses_attr(self) -> bool: return self.opt.variant == 'progressive_attr' and self.opt.attr_source != 'none'
 
     def method_name(self) -> str:
-        return f"dof_{self.opt.variant}" + (f"[{self.opt.attr_source}]" if self.uses_attr else '')
+        "`dof_<variant>[<source>]`; a corruption other than the paper's accuracy is part of the name (`[noisy_gt@70%]`)."
+        o = self.opt
+        if not self.uses_attr: return f"dof_{o.variant}"
+        acc = f"@{100 * o.attr_accuracy:.3g}%" if o.attr_source == 'noisy_gt' and o.attr_accuracy != PAPER_ATTR_ACCURACY else ''
+        return f"dof_{o.variant}[{o.attr_source}{acc}]"
+
+    def attributes_label(self) -> str:
+        "The attributes' source and accuracy in words (`attribute_source_label`), for table rows and claims."
+        return attribute_source_label(self.opt.attr_source if self.uses_attr else 'none', self.opt.attr_accuracy)
 
     def networks(self, train) -> dict:
         o = self.opt
@@ -320,6 +336,8 @@ class DOFRecipe(Recipe):
 
     def extra_metrics(self, poseset) -> dict:
         return attribute_accuracy(self.modules['model'], poseset, self.opt.threshold, device=self.device)
+
+    def extra_results(self) -> dict: return {'attributes': self.attributes_label()}
 
 # %% ../nbs/13_dof.ipynb #590f9cfd
 @torch.no_grad()
