@@ -112,6 +112,7 @@ def cips_weights(x2d, num_hist: JointHistograms, den_hist: JointHistograms, clip
     logw = num_hist.log_propensity(x2d, combine) - den_hist.log_propensity(x2d, combine)
     return logw.clamp_max(math.log(clip_M)).exp()
 
+# %% ../nbs/10_crm.ipynb #f253cafa
 def effective_sample_size(w) -> float:
     "Kish's effective sample size of weights `w`, as a fraction of their number: (Σw)² / (N Σw²)."
     w = as_tensor(w).double()
@@ -250,6 +251,3 @@ def train_posegu(train, tests=None, options: PoseGUOptions | None = None, cfg: T
     "Train one PoseGU arm (`options.arm`) on `train` (generated poses made from it unless `generated` is given)."
     return run(PoseGURecipe(options or PoseGUOptions(), generated=generated), train, tests, cfg, out_dir, method,
                eval_samples)
-
-# %% ../nbs/10_crm.ipynb #b9fb0bf1
-#| export
