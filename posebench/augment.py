@@ -339,7 +339,7 @@ class PoseAugRecipe(Recipe):
 
     def optimizers(self, cfg: TrainConfig, modules: dict) -> tuple:
         lrs = {'model': cfg.lr, 'aug': self.opt.lr_aug, 'd3d': self.opt.lr_critic, 'd2d': self.opt.lr_critic}
-        opts = {k: make_optimizer('adam', m.parameters(), lr=lrs[k], weight_decay=cfg.weight_decay)
+        opts = {k: make_optimizer(cfg.optimizer, m.parameters(), lr=lrs[k], weight_decay=cfg.weight_decay)
                 for k, m in modules.items() if any(p.requires_grad for p in m.parameters())}
         return opts, {k: make_scheduler(o, cfg) for k, o in opts.items()}
 

@@ -18,11 +18,11 @@ from .train import TrainConfig, make_scheduler, make_optimizer
 from .recipe import Recipe, RunResult, Protocol, run, predict_batches, eval_mode, scale_align
 
 # %% auto #0
-__all__ = ['REPRESENTATIONS', 'STABILITY_SEEDS', 'svmac_normalize', 'hardy_normalize', 'unit_normalize_3d', 'SVMACGenerator',
-           'PartLifter', 'matched_width', 'representation_parts', 'RepresentationLifter', 'sensitivity', 'SVMACOptions',
-           'HardyOptions', 'AdversarialRecipe', 'svmac_supervision_target', 'svmac_supervised_loss', 'SVMACRecipe',
-           'train_svmac', 'scale_equivariant', 'HardyRecipe', 'train_representation', 'stability_study',
-           'stability_curves', 'stability_summary']
+__all__ = ['REPRESENTATIONS', 'SVMAC_TRAIN', 'HARDY_TRAIN', 'STABILITY_SEEDS', 'svmac_normalize', 'hardy_normalize',
+           'unit_normalize_3d', 'SVMACGenerator', 'PartLifter', 'matched_width', 'representation_parts',
+           'RepresentationLifter', 'sensitivity', 'SVMACOptions', 'HardyOptions', 'AdversarialRecipe',
+           'svmac_supervision_target', 'svmac_supervised_loss', 'SVMACRecipe', 'train_svmac', 'scale_equivariant',
+           'HardyRecipe', 'train_representation', 'stability_study', 'stability_curves', 'stability_summary']
 
 # %% ../nbs/12_unsupervised.ipynb #6a842e83
 def _check_2d(x2d, what):
@@ -233,6 +233,9 @@ def sensitivity(lifter, poses2d, joints=None, scales=None,
     return (M, torch.stack(curves)) if return_curves else M
 
 # %% ../nbs/12_unsupervised.ipynb #b1069649
+SVMAC_TRAIN = {'optimizer': 'adam', 'lr': 5.5e-5, 'weight_decay': 1e-5}   # paper: Adam 5.5e-5; authors' code: decay 1e-5
+HARDY_TRAIN = {'optimizer': 'adam', 'lr': 2e-4, 'weight_decay': 0.}       # paper: Adam, learning rate 0.0002
+
 @dataclass
 class SVMACOptions:
     "SVMAC (Deng et al.) hyper-parameters; defaults from the paper (section 3.5) and the authors' code."
@@ -243,9 +246,7 @@ class SVMACOptions:
     batch_norm: bool = True
     critic_width: int = 1024
     critic_blocks: int = 3         # authors' code: 3 residual blocks (the paper's text says 2)
-    lr: float = 5.5e-5             # Adam learning rate of generator and critic
-    betas: tuple = (0.7, 0.9)
-    weight_decay: float = 1e-5
+    betas: tuple = (0.7, 0.9)      # Adam's betas (learning rate, weight decay: TrainConfig, paper values SVMAC_TRAIN)
     gp_lambda: float = 10.0        # WGAN-GP penalty weight
     w_adv: float = 1.0
     w_angle: float = 1.0           # λ1, face/shoulder angle (eq. 23)
@@ -276,9 +277,7 @@ class HardyOptions:
     match_params: bool = True
     critic_width: int = 1024
     critic_blocks: int = 3
-    lr: float = 2e-4
-    betas: tuple = (0.9, 0.999)
-    weight_decay: float = 0.0
+    betas: tuple = (0.9, 0.999)    # Adam's betas (learning rate, weight decay: TrainConfig, paper values HARDY_TRAIN)
     w_adv: float = 1.0
     w_2d: float = 10.0             # random-rotation 2D cycle (eq. 2)
     w_90: float = 3.0              # 90-degree consistency (eq. 3-5)
@@ -312,9 +311,9 @@ class AdversarialRecipe(Recipe):
         return nets
 
     def optimizers(self, cfg, modules) -> tuple:
-        o = self.opt
-        opts = {k: make_optimizer('adam', m.parameters(), lr=o.lr, betas=tuple(o.betas), weight_decay=o.weight_decay)
-                for k, m in modules.items()}
+        "One optimiser per network: `cfg.optimizer`, `cfg.lr`, `cfg.weight_decay` with the method's betas."
+        opts = {k: make_optimizer(cfg.optimizer, m.parameters(), lr=cfg.lr, betas=tuple(self.opt.betas),
+                                  weight_decay=cfg.weight_decay) for k, m in modules.items()}
         return opts, {k: make_scheduler(v, cfg) for k, v in opts.items()}
 
     def inputs(self, poseset) -> torch.Tensor:
@@ -429,7 +428,8 @@ class SVMACRecipe(AdversarialRecipe):
 
 def train_svmac(train, tests=None, options: SVMACOptions | None = None, cfg: TrainConfig | None = None, out_dir=None,
                 method: str | None = None, eval_samples: int | None = 5000) -> RunResult:
-    "Train SVMAC (no 3D labels unless `supervised_fraction` > 0) on `train` and evaluate on `tests`."
+    "Train SVMAC (no 3D labels unless `supervised_fraction` > 0) on `train` and evaluate on `tests`; `cfg` None: the paper's optimiser."
+    cfg = cfg if cfg is not None else TrainConfig(**SVMAC_TRAIN)
     return run(SVMACRecipe(options or SVMACOptions()), train, tests, cfg, out_dir, method, eval_samples)
 
 # %% ../nbs/12_unsupervised.ipynb #f22e0d17
@@ -494,7 +494,8 @@ class HardyRecipe(AdversarialRecipe):
 def train_representation(train, tests=None, representation: str | None = None, options: HardyOptions | None = None,
                          cfg: TrainConfig | None = None, out_dir=None, method: str | None = None,
                          eval_samples: int | None = 5000) -> RunResult:
-    "Train Hardy et al.'s lifter for one 2D `representation` without 3D labels and evaluate on `tests`."
+    "Train Hardy et al.'s lifter for one 2D `representation` without 3D labels and evaluate on `tests`; `cfg` None: the paper's optimiser."
+    cfg = cfg if cfg is not None else TrainConfig(**HARDY_TRAIN)
     options = options or HardyOptions()
     if representation is not None: options = dataclasses.replace(options, representation=representation)
     return run(HardyRecipe(options), train, tests, cfg, out_dir, method, eval_samples)

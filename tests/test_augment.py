@@ -274,3 +274,16 @@ def test_train_poseaug_reports_nan_batch(small_bench):
         train_poseaug(bad, tests, PoseAugOptions(**TINY),
                       TrainConfig(epochs=1, batch_size=64, shuffle=False, progress=False, device='cpu'),
                       pretrained=get_model('simple_baseline', train.skeleton, width=64, blocks=1))
+
+
+def test_poseaug_optimizers_follow_train_config():
+    "Every network's optimiser is TrainConfig's kind with its weight decay; the estimator takes cfg.lr (the old code: always Adam)."
+    from posebench.models import get_model
+    from posebench.train import TrainConfig
+    from posebench.augment import PoseAugRecipe, PoseAugOptions
+    recipe = PoseAugRecipe(PoseAugOptions(lr_aug=3e-4, lr_critic=2e-4, **TINY))
+    modules = {k: get_model(name, H36M17, **kw) for k, (name, kw) in recipe.networks(None).items()}
+    opts, scheds = recipe.optimizers(TrainConfig(lr=0.1, weight_decay=0.5, optimizer='adamw'), modules)
+    assert set(opts) == {'model', 'aug', 'd3d', 'd2d'} == set(scheds)
+    assert all(type(o) is torch.optim.AdamW and o.param_groups[0]['weight_decay'] == 0.5 for o in opts.values())
+    assert {k: o.param_groups[0]['lr'] for k, o in opts.items()} == {'model': 0.1, 'aug': 3e-4, 'd3d': 2e-4, 'd2d': 2e-4}

@@ -169,3 +169,31 @@ def test_stability_study_and_curves(tmp_path):
     from posebench.viz import plot_stability      # figures are drawn by viz
     fig = plot_stability({**c, 'label': 'x'})
     assert len(fig.data) == 2
+
+
+@pytest.mark.parametrize('make', [lambda: U.SVMACRecipe(U.SVMACOptions(width=32, critic_width=32, critic_blocks=1)),
+                                  lambda: U.HardyRecipe(U.HardyOptions(width=32, blocks=1, critic_width=32, critic_blocks=1))],
+                         ids=['svmac', 'hardy'])
+def test_adversarial_optimizers_follow_train_config(make):
+    "TrainConfig is the one source of optimiser, lr and weight decay (the old code used the options' Adam values)."
+    from posebench.models import get_model
+    from posebench.train import TrainConfig
+    recipe = make()
+    modules = {k: get_model(name, H36M17, **kw) for k, (name, kw) in recipe.networks(None).items()}
+    opts, _ = recipe.optimizers(TrainConfig(lr=0.1, weight_decay=0.5, optimizer='adamw'), modules)
+    assert set(opts) == {'generator', 'critic'}
+    for o in opts.values():
+        g = o.param_groups[0]
+        assert type(o) is torch.optim.AdamW and g['lr'] == 0.1 and g['weight_decay'] == 0.5
+        assert g['betas'] == tuple(recipe.opt.betas)                         # the method's own betas stay
+    for Opt in (U.SVMACOptions, U.HardyOptions):                             # no second, unused copy of the settings
+        with pytest.raises(TypeError): Opt(lr=1e-3)
+
+
+def test_wrappers_default_to_the_papers_optimiser(tiny_data):
+    train, _ = tiny_data
+    r = U.train_svmac(train[:64], None, U.SVMACOptions(width=16, critic_width=16, critic_blocks=1))
+    assert r.train_config['lr'] == 5.5e-5 and r.train_config['weight_decay'] == 1e-5 and r.train_config['optimizer'] == 'adam'
+    assert r.trainer.optimizers['generator'].param_groups[0]['initial_lr'] == 5.5e-5
+    r = U.train_representation(train[:64], None, 'full', U.HardyOptions(width=16, blocks=1, critic_width=16, critic_blocks=1))
+    assert r.train_config['lr'] == 2e-4 and r.trainer.optimizers['critic'].param_groups[0]['initial_lr'] == 2e-4
