@@ -44,12 +44,13 @@ def svmac_normalize(x2d, c: float = 10.0, root: int = 0, eps: float = 1e-8) -> t
     _check_size(size, 'svmac_normalize', eps)
     return x / (c * size[:, None, None])
 
-def hardy_normalize(x2d, root: int = 0, eps: float = 1e-8) -> torch.Tensor:
+def hardy_normalize(x2d, root: int = 0, eps: float = 1e-8,
+                    return_scale: bool = False):  # also return the normalising factor (B,), in the input's units
     "Root-centre 2D poses (B, J, 2) and divide by the largest absolute coordinate (max-normalisation to [−1, 1])."
     x = root_centre(_check_2d(x2d, 'hardy_normalize'), root)
     size = x.abs().flatten(1).amax(1)
     _check_size(size, 'hardy_normalize', eps)
-    return x / size[:, None, None]
+    return (x / size[:, None, None], size) if return_scale else x / size[:, None, None]
 
 def unit_normalize_3d(x3d, root: int = 0, eps: float = 1e-8) -> torch.Tensor:
     "Root-centre 3D poses and scale them so the mean distance of the other joints to the root is 1 (SVMAC's 3D units)."
@@ -290,12 +291,21 @@ class HardyOptions:
     renormalize: bool = True       # max-normalise rotated 2D poses before the critic / re-lifting (see the step)
     adversarial: bool = True
     allow_reflection: bool = False # True: MATLAB-style procrustes as Hardy et al.'s evaluation
+    scale: str = 'ground_truth'    # metric scale of the predictions: 'ground_truth' (per-frame least-squares scale onto
+                                   # the ground truth; label '[gt-scale]') or 'input' (multiply by the 2D normalising
+                                   # factor, as the paper's 3DHP evaluation; needs inputs='orthographic', where it is mm)
 
     def __post_init__(self):
         if self.representation not in REPRESENTATIONS:
             raise ValueError(f"HardyOptions.representation: unknown {self.representation!r}; valid: {list(REPRESENTATIONS)}")
         if self.inputs not in ('perspective', 'orthographic'):
             raise ValueError(f"HardyOptions.inputs: expected 'perspective' or 'orthographic', got {self.inputs!r}")
+        if self.scale not in ('ground_truth', 'input'):
+            raise ValueError(f"HardyOptions.scale: expected 'ground_truth' or 'input', got {self.scale!r}")
+        if self.scale == 'input' and self.inputs != 'orthographic':
+            raise ValueError("HardyOptions.scale='input' needs inputs='orthographic': the normalising factor of perspective "
+                             "2D is in normalised screen units (focal length x size / depth), not millimetres, so undoing "
+                             f"it gives no metric pose; got inputs={self.inputs!r}. Use scale='ground_truth' there")
 
 # %% ../nbs/12_unsupervised.ipynb #c6508bf1
 class AdversarialRecipe(Recipe):
@@ -448,10 +458,15 @@ class HardyRecipe(AdversarialRecipe):
     "Hardy et al.: a lifter for one 2D representation, LS-GAN critic, random-rotation 2D cycle and 90° consistency."
     name, Options = 'hardy', HardyOptions
 
+    def __init__(self, options=None, **kw):
+        super().__init__(options, **kw)
+        if self.opt.scale == 'input':       # metric by construction: no per-frame alignment to the ground truth
+            self.protocol = Protocol(align='none', allow_reflection=self.opt.allow_reflection)
+
     def method_name(self) -> str:
         o = self.opt
         return (f"hardy_{o.representation}" + ('' if o.adversarial else '_nodisc')
-                + ('[ortho]' if o.inputs == 'orthographic' else ''))
+                + ('[ortho]' if o.inputs == 'orthographic' else '') + ('[gt-scale]' if o.scale == 'ground_truth' else ''))
 
     def generator_spec(self) -> tuple:
         o = self.opt
@@ -463,6 +478,13 @@ class HardyRecipe(AdversarialRecipe):
     def inputs(self, poseset) -> torch.Tensor:
         if self.opt.inputs == 'orthographic': return hardy_normalize(poseset.targets3d().float()[..., :2])
         return super().inputs(poseset)
+
+    def predict_mm(self, poseset) -> torch.Tensor:
+        "Root-centred poses: max-normalised units (scale 'ground_truth'), or mm by the 2D normalising factor ('input')."
+        if self.opt.scale == 'ground_truth': return super().predict_mm(poseset)
+        x, s = hardy_normalize(poseset.targets3d().float()[..., :2], return_scale=True)   # s: mm (orthographic x, y)
+        G = self.modules['generator']
+        with eval_mode(G): return predict_batches(G.lift, x, self.device) * s[:, None, None]
 
     def d_loss(self, D, real, fake, rng): return L.lsgan_d(D(real), D(fake), flip=self.opt.label_flip, generator=rng)
     def g_loss(self, scores): return L.lsgan_g(scores)

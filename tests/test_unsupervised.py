@@ -1,4 +1,5 @@
 "Tests of posebench.unsupervised: normalisation, SVMAC generator, Hardy's representation lifters, sensitivity, recipes."
+import dataclasses
 import json
 import math
 import pytest
@@ -133,7 +134,7 @@ def test_recipes_use_no_3d_labels_and_write_results(tiny_data, tmp_path):
     r = U.train_representation(train, tests, 'independent_limbs5',
                                U.HardyOptions(width=32, blocks=1, critic_width=32, critic_blocks=1,
                                               allow_reflection=True), _tiny_cfg(epochs=1), eval_samples=48)
-    assert r.method == 'hardy_independent_limbs5' and r.options['allow_reflection'] and r.protocol['allow_reflection']
+    assert r.method == 'hardy_independent_limbs5[gt-scale]' and r.protocol['align'] == 'scale' and r.options['allow_reflection'] and r.protocol['allow_reflection']
     assert {'loss_cycle2d', 'loss_ninety', 'loss_adv', 'loss_critic'} <= set(r.history[0])
     with pytest.raises(ValueError, match='inputs'): U.HardyOptions(inputs='weak')
 
@@ -197,3 +198,34 @@ def test_wrappers_default_to_the_papers_optimiser(tiny_data):
     assert r.trainer.optimizers['generator'].param_groups[0]['initial_lr'] == 5.5e-5
     r = U.train_representation(train[:64], None, 'full', U.HardyOptions(width=16, blocks=1, critic_width=16, critic_blocks=1))
     assert r.train_config['lr'] == 2e-4 and r.trainer.optimizers['critic'].param_groups[0]['initial_lr'] == 2e-4
+
+
+class _Oracle(torch.nn.Module):
+    "A perfect orthographic lifter: looks up the true max-normalised 3D pose (times `factor`) of each input."
+    def __init__(self, ps, factor=1.):
+        super().__init__()
+        x, s = U.hardy_normalize(ps.targets3d().float()[..., :2], return_scale=True)
+        self.keys, self.poses = x.flatten(1), factor * ps.targets3d().float() / s[:, None, None]
+    def lift(self, x): return self.poses[torch.cdist(x.flatten(1), self.keys).argmin(1)]
+
+
+def test_hardy_input_scale_is_metric_without_ground_truth_scale(tiny_data):
+    "scale='input' (Hardy et al.'s 3DHP evaluation) undoes the 2D normalisation: a perfect lifter scores 0 mm, align 'none'."
+    from posebench.recipe import evaluate
+    train, tests = tiny_data
+    opts = U.HardyOptions(width=32, blocks=1, critic_width=32, critic_blocks=1, inputs='orthographic', scale='input')
+    r = U.train_representation(train, tests, 'full', opts, _tiny_cfg(epochs=1), eval_samples=48)
+    assert r.method == 'hardy_full[ortho]' and r.protocol['align'] == 'none'
+    assert all(t['protocol']['align'] == 'none' for t in r.tests.values())
+    recipe, ps = r.recipe_object, tests['default_S9_S11']
+    recipe.modules = {'generator': _Oracle(ps)}
+    assert evaluate(recipe.predict_mm, {'t': ps}, recipe.protocol)['t']['mpjpe'] < 1e-3
+    recipe.modules = {'generator': _Oracle(ps, 0.5)}                   # half size: no ground-truth scale rescues it
+    half = ps.targets3d().float().norm(dim=-1).mean() / 2
+    assert evaluate(recipe.predict_mm, {'t': ps}, recipe.protocol)['t']['mpjpe'] == pytest.approx(float(half), rel=1e-4)
+    gt = U.HardyRecipe(dataclasses.replace(opts, scale='ground_truth'))  # per-frame alignment hides the wrong size
+    gt.modules = recipe.modules
+    assert gt.method_name() == 'hardy_full[ortho][gt-scale]' and gt.protocol.align == 'scale'
+    assert evaluate(gt.predict_mm, {'t': ps}, gt.protocol)['t']['mpjpe'] < 1e-3
+    with pytest.raises(ValueError, match="orthographic"): U.HardyOptions(scale='input')      # perspective: no mm factor
+    with pytest.raises(ValueError, match="scale"): U.HardyOptions(inputs='orthographic', scale='pixels')
