@@ -545,13 +545,14 @@ def stability_curves(runs, key: str) -> dict:
             'n': len(runs), 'key': key}
 
 def stability_summary(runs, key: str, window=(500 / 800, 1.0)) -> dict:
-    "Hardy et al.'s summaries over seeds (mean, std): last epoch, mean over the `window` fraction of epochs (their 500–800 of 800), best epoch."
+    "Hardy et al.'s summaries over seeds (mean, std): last epoch, mean over epochs window·E, both ends included (their 500–800 of 800), best epoch."
     c = stability_curves(runs, key)
     vals = np.array([[h[key] for h in _history(r)[:len(c['epoch'])]] for r in runs], dtype=float)
     n = vals.shape[1]
-    lo, hi = int(np.floor(window[0] * n)), max(int(np.ceil(window[1] * n)), int(np.floor(window[0] * n)) + 1)
-    pick = {'last': vals[:, -1], 'window_mean': vals[:, lo:hi].mean(1), 'best': vals.min(1)}
+    lo = min(max(round(window[0] * n), 1), n)                       # first and last epoch of the window (1-based)
+    hi = min(max(round(window[1] * n), lo), n)
+    pick = {'last': vals[:, -1], 'window_mean': vals[:, lo - 1:hi].mean(1), 'best': vals.min(1)}
     return {k: {'mean': float(v.mean()), 'std': float(v.std(ddof=1)) if len(v) > 1 else float('nan'), 'n': len(v)}
-            for k, v in pick.items()} | {'window_epochs': [lo + 1, hi], 'key': key}
+            for k, v in pick.items()} | {'window_epochs': [lo, hi], 'key': key}
 
 

@@ -162,7 +162,7 @@ def test_stability_study_and_curves(tmp_path):
     assert calls == [('D', 'T', s, 3, tmp_path / f'seed{s}', 7) for s in (1, 2)]
     c = U.stability_curves(runs, 'e')
     assert c['epoch'] == [1, 2, 3] and c['mean'] == [4.5, 1.0, 3.0] and c['std'] == [0.5, 0.0, 1.0] and c['n'] == 2
-    summ = U.stability_summary(runs, 'e', window=(1 / 3, 1.0))
+    summ = U.stability_summary(runs, 'e', window=(2 / 3, 1.0))
     assert summ['last']['mean'] == 3.0 and summ['best']['mean'] == 1.0 and summ['window_epochs'] == [2, 3]
     assert summ['window_mean']['mean'] == pytest.approx(((1 + 2) / 2 + (1 + 4) / 2) / 2)
     assert summ['last']['std'] == pytest.approx(2 ** 0.5)                                   # ddof=1 over the seeds
@@ -229,3 +229,37 @@ def test_hardy_input_scale_is_metric_without_ground_truth_scale(tiny_data):
     assert evaluate(gt.predict_mm, {'t': ps}, gt.protocol)['t']['mpjpe'] < 1e-3
     with pytest.raises(ValueError, match="orthographic"): U.HardyOptions(scale='input')      # perspective: no mm factor
     with pytest.raises(ValueError, match="scale"): U.HardyOptions(inputs='orthographic', scale='pixels')
+
+
+def test_stability_window_is_epochs_500_to_800_inclusive():
+    "Hardy et al. average epochs 500 to 800 of 800: 301 epochs, epoch 500 included (the old window began at 501)."
+    from posebench.recipe import RunResult
+    runs = [RunResult('m', 'hardy', {}, history=[{'e': float(e + s)} for e in range(1, 801)]) for s in (0, 2)]
+    summ = U.stability_summary(runs, 'e')
+    assert summ['window_epochs'] == [500, 800]
+    assert summ['window_mean']['mean'] == pytest.approx(sum(range(500, 801)) / 301 + 1)
+    assert summ['last']['mean'] == 801 and summ['best']['mean'] == 2
+
+
+def test_five_seeds_by_default():
+    "Hardy et al.'s stability study has 5 runs: the library default and the experiment notebook's default."
+    import ast, nbformat
+    from pathlib import Path
+    assert U.STABILITY_SEEDS == (0, 1, 2, 3, 4)
+    nb = nbformat.read(Path(__file__).parents[1] / 'nbs' / 'experiments' / 'train_representations.ipynb', as_version=4)
+    params = next(c for c in nb.cells if 'parameters' in c.metadata.get('tags', []))
+    seeds = next(ast.literal_eval(n.value) for n in ast.parse(params.source).body
+                 if isinstance(n, ast.Assign) and n.targets[0].id == 'seeds')
+    assert seeds == list(U.STABILITY_SEEDS)
+
+
+def test_hardy_orthographic_inputs_are_normalised_camera_space_xy(tiny_data):
+    "inputs='orthographic': the camera-space x, y of the 3D pose (mm), root-centred and divided by their largest |value|."
+    _, tests = tiny_data
+    ps = tests['default_S9_S11'][:32]
+    xy = (ps.pose3d[..., :2] - ps.pose3d[:, :1, :2]).float()
+    expect = xy / xy.abs().amax((1, 2))[:, None, None]
+    got = U.HardyRecipe(U.HardyOptions(inputs='orthographic')).inputs(ps)
+    assert torch.allclose(got, expect, atol=1e-6) and torch.allclose(got.abs().amax((1, 2)), torch.ones(32))
+    persp = U.HardyRecipe(U.HardyOptions()).inputs(ps)                     # the projected 2D differs
+    assert not torch.allclose(persp, expect, atol=1e-3)
