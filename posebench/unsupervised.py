@@ -96,6 +96,7 @@ class SVMACGenerator(nn.Module):
 # %% ../nbs/12_unsupervised.ipynb #718236f8
 REPRESENTATIONS = ('full', 'split_legs_torso', 'independent_legs_torso', 'split_limbs5', 'independent_limbs5')
 
+# %% ../nbs/12_unsupervised.ipynb #97d650a4
 def representation_parts(representation: str, skeleton: Skeleton = H36M17) -> list:
     "The joint-id lists (non-root) each lifter / branch of `representation` is responsible for."
     if representation not in REPRESENTATIONS:
