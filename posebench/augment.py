@@ -428,10 +428,6 @@ class PoseAugRecipe(Recipe):
         logs.update(loss=loss_p.detach(), kept=keep.float().mean())
         return logs
 
-    def predict_mm(self, poseset) -> torch.Tensor:
-        net = self.modules['model']
-        with eval_mode(net): return m_to_mm(predict_batches(net, poseset.inputs2d().float(), self.device))
-
 # %% ../nbs/11_augment.ipynb #4df95813
 def train_poseaug(train, tests=None, options: PoseAugOptions | None = None, cfg: TrainConfig | None = None,
                   pretrained: nn.Module | dict | None = None,   # estimator weights to start from (else from scratch)

@@ -8,10 +8,10 @@ import math
 from dataclasses import dataclass, field
 import numpy as np
 import torch
-from .geometry import as_tensor, mm_to_m, m_to_mm
+from .geometry import as_tensor, mm_to_m
 from .kinematics import PoseGenerator, select_seeds
 from .train import TrainConfig
-from .recipe import Recipe, RunResult, run, predict_batches, eval_mode
+from .recipe import Recipe, RunResult, run
 
 # %% auto #0
 __all__ = ['POSEGU_ARMS', 'joint_bounds', 'JointHistograms', 'cips_weights', 'effective_sample_size', 'crm_weights',
@@ -238,10 +238,6 @@ class PoseGURecipe(Recipe):
             out['loss_cf'] = loss_cf
         tr.backward(loss, 'model')
         return {'loss': loss, **out}
-
-    def predict_mm(self, poseset) -> torch.Tensor:
-        net = self.modules['model']
-        with eval_mode(net): return m_to_mm(predict_batches(net, poseset.inputs2d().float(), self.device))
 
     def extra_results(self) -> dict: return {'crm': self.info}
 
