@@ -942,6 +942,7 @@ def animation_figure(pose3d, pose2d, frames=None, image_size=None, title: str = 
     frames = np.arange(F) if frames is None else np.asarray(frames)
     idx = np.unique(np.linspace(0, F - 1, min(F, max_frames)).round().astype(int))
     fig = make_subplots(1, 2, specs=[[{'type': 'xy'}, {'type': 'scene'}]], subplot_titles=('2D input (pixels)', '3D lifted (mm)'))
+    p3 = root_centre(p3)                       # root-centred like the viewer: the body stays put in fixed axes
     def traces(i): return skeleton_traces(p2[i], dim=2, name='2D'), skeleton_traces(p3[i], name='3D')
     t2, t3 = traces(idx[0])
     for t in t2: fig.add_trace(t, 1, 1)
@@ -949,12 +950,13 @@ def animation_figure(pose3d, pose2d, frames=None, image_size=None, title: str = 
     fig.frames = [go.Frame(data=sum(traces(i), []), name=str(int(frames[i])), traces=list(range(len(t2) + len(t3))))
                   for i in idx]
     w, h = image_size if image_size is not None else (float(p2[..., 0].max()), float(p2[..., 1].max()))
-    r = float(np.abs(to_display(p3)).max())
     steps = [dict(method='animate', label=str(int(frames[i])),
                   args=[[str(int(frames[i]))], dict(mode='immediate', frame=dict(duration=0, redraw=True))]) for i in idx]
     fig.update_layout(title=title or f'{F} frames', height=520,
-                      xaxis=dict(range=[0, w], scaleanchor='y'), yaxis=dict(range=[-h, 0]),
-                      scene=dict(aspectmode='cube', xaxis=dict(range=[-r, r]), yaxis=dict(range=[-r, r]), zaxis=dict(range=[-r, r])),
+                      # the image frame: pixels as they are, v pointing down (a reversed axis, not negated values)
+                      xaxis=dict(range=[0, w], scaleanchor='y', title=dict(text='u (pixels)')),
+                      yaxis=dict(range=[h, 0], title=dict(text='v (pixels)')),
+                      scene=skeleton_scene(view_radius(p3, per_axis=True)),
                       sliders=[dict(steps=steps, currentvalue=dict(prefix='frame '))],
                       updatemenus=[dict(type='buttons', buttons=[dict(label='play', method='animate',
                                    args=[None, dict(frame=dict(duration=40, redraw=True), fromcurrent=True)])])])

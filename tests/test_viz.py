@@ -169,3 +169,18 @@ def test_histogram2d_matches_numpy():
 def test_static_export(tmp_path, poses):
     viz.plot_skeletons_mpl(poses.pose3d[:3], titles=['a', 'b', 'c'], path=tmp_path / 's.png')
     assert (tmp_path / 's.png').stat().st_size > 5000
+
+def test_animation_figure_draws_2d_inside_its_reversed_axis_and_3d_in_a_fixed_box(poses):
+    idx = np.arange(0, 40, 4)
+    fig = viz.animation_figure(poses.pose3d[idx], poses.pose2d[idx])      # axes span the key points
+    lo, hi = sorted(fig.layout.yaxis.range)
+    assert fig.layout.yaxis.range[0] > fig.layout.yaxis.range[1]          # v points down: reversed, not negated
+    for fr in fig.frames:
+        v = [a for t in fr.data if t.type == 'scatter' for a in t.y if a is not None]
+        u = [a for t in fr.data if t.type == 'scatter' for a in t.x if a is not None]
+        assert v and lo <= min(v) and max(v) <= hi and 0 <= min(u) and max(u) <= fig.layout.xaxis.range[1]
+        for k in 'xyz':
+            c = [a for t in fr.data if t.type == 'scatter3d' for a in getattr(t, k) if a is not None]
+            r = getattr(fig.layout.scene, f'{k}axis').range
+            assert r[0] <= min(c) and max(c) <= r[1], k                     # inside the fixed, root-centred box
+    assert fig.layout.scene.xaxis.autorange is False
