@@ -13,7 +13,7 @@ import traitlets
 import posebench
 from .skeleton import Skeleton, H36M17, get_skeleton
 from .geometry import as_tensor, joints_to_bones, root_centre, m_to_mm
-from .recipe import load_model as recipe_load_model, load_run, scale_align
+from .recipe import load_model as recipe_load_model, load_run, scale_align, predict_batches, eval_mode
 from .crm import joint_bounds
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -230,13 +230,16 @@ def skeleton_traces(pose, skel: Skeleton = H36M17, name: str = 'pose', frame: st
     traces = []
     for side, bones in sides.items():
         co = _segments(x, np.asarray(bones, dtype=int), par, chi, dims)
-        first = side == 'centre'     # the centre (grey) line stands for the pose in the legend, in its line style
-        traces.append(dict(type=kind, mode='lines', **dict(zip('xyz', co)), name=f'{name} ({st["dash"]})' if first else f'{name} {side}',
-                           legendgroup=name, showlegend=bool(legend and first), hoverinfo='skip', opacity=opacity,
+        traces.append(dict(type=kind, mode='lines', **dict(zip('xyz', co)), name=f'{name} {side}',
+                           legendgroup=name, showlegend=False, hoverinfo='skip', opacity=opacity,
                            line=dict(color=SIDE_COLOURS[side], width=6 if dim == 3 else 3, dash=st['dash'])))
     traces.append(dict(type=kind, mode='markers', **{k: x[:, d].tolist() for k, d in zip('xyz', dims)}, name=name,
                        legendgroup=name, showlegend=False, text=_hover_text(skel, errors), hoverinfo='text+name',
                        opacity=opacity, marker=dict(size=3 if dim == 3 else 6, color=st['marker'], symbol=st['symbol'])))
+    if legend:    # the legend entry: the pose's line style in its joint colour (one point at the root: nothing drawn)
+        traces.append(dict(type=kind, mode='lines', **{k: [float(x[skel.root, d])] for k, d in zip('xyz', dims)}, name=name,
+                           legendgroup=name, showlegend=True, hoverinfo='skip', opacity=opacity,
+                           line=dict(color=st['marker'], width=4, dash=st['dash'])))
     return traces
 
 # %% ../nbs/14_viz.ipynb #5d49d4d0
@@ -258,7 +261,7 @@ def view_radius(poses, margin: float = 1.1, step: float = 100.0, per_axis: bool 
 
 # %% ../nbs/14_viz.ipynb #3deb1aa9
 def skeleton_scene(radius, frame: str = 'camera', unit: str = 'mm', elevation: float = 12.0,
-                   distance: float = 1.35) -> dict:
+                   distance: float = 1.6) -> dict:
     "Plotly `scene`: fixed box [-r, r] around the root on each axis (`radius`: one r or 3), equal scale, seen from the camera's side, slightly above."
     names = ('x: right', 'z: depth', '−y: up') if frame == 'camera' else ('x', 'y', 'z: up')
     r = [float(radius)] * 3 if np.isscalar(radius) else [float(v) for v in radius]
@@ -341,9 +344,9 @@ def predict_mm(model, poses, batch_size: int = 8192) -> torch.Tensor:
     if hasattr(model, 'predict_mm'):
         pred = model.predict_mm(poses)
         return scale_align(pred, poses.targets3d().float()) if model.protocol.align == 'scale' else pred
-    x = poses.inputs2d().float()
-    model.eval()
-    return m_to_mm(torch.cat([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])) if len(x) else x.new_zeros(0, x.shape[1], 3)
+    device = next(model.parameters(), torch.empty(0)).device
+    with eval_mode(model):        # the model's own train/eval mode is restored after
+        return m_to_mm(predict_batches(model, poses.inputs2d().float(), device, batch_size))
 
 # %% ../nbs/14_viz.ipynb #1ec50a51
 def sequence_table(poses) -> dict:
@@ -653,7 +656,8 @@ class SensitivityProbe:
                  + skeleton_traces(x0, self.skel, 'original', dim=2, opacity=0.3, style='dot', legend=False) + [ring(x[j].tolist(), 2)])
         self.fig2d.update(data2, dict(width=300, height=420, margin=dict(l=40, r=10, t=30, b=30), showlegend=False,
                                       title=dict(text=f'2D input — moving {self.skel.joint_names[j]}', font=dict(size=12)),
-                                      xaxis=dict(zeroline=False), yaxis=dict(autorange='reversed', scaleanchor='x', scaleratio=1, zeroline=False),
+                                      xaxis=dict(title=dict(text='u (pixels)'), zeroline=False),
+                                      yaxis=dict(title=dict(text='v (pixels)'), autorange='reversed', scaleanchor='x', scaleratio=1, zeroline=False),
                                       uirevision='probe2d'))
         for h, name in zip(self.heatmaps, self.matrices):
             h.update(layout={**h.layout, 'shapes': _heat_marks((j, self.response.value), self.skel.num_joints)})
