@@ -261,8 +261,10 @@ def view_radius(poses, margin: float = 1.1, step: float = 100.0, per_axis: bool 
 
 # %% ../nbs/14_viz.ipynb #3deb1aa9
 def skeleton_scene(radius, frame: str = 'camera', unit: str = 'mm', elevation: float = 12.0,
-                   distance: float = 1.6) -> dict:
+                   distance: float = 1.8, domain: tuple = (0.07, 1.0)) -> dict:
     "Plotly `scene`: fixed box [-r, r] around the root on each axis (`radius`: one r or 3), equal scale, seen from the camera's side, slightly above."
+    # distance, the look-at point a little below the root and the scene's vertical extent `domain` (None: leave it to
+    # the layout, e.g. a subplot) keep the x-axis title above a bottom legend and the depth ticks inside the panel
     names = ('x: right', 'z: depth', '−y: up') if frame == 'camera' else ('x', 'y', 'z: up')
     r = [float(radius)] * 3 if np.isscalar(radius) else [float(v) for v in radius]
     big = max(r)
@@ -270,10 +272,12 @@ def skeleton_scene(radius, frame: str = 'camera', unit: str = 'mm', elevation: f
     e = math.radians(elevation)
     ax = lambda n, v: dict(title=dict(text=f'{n} ({unit})', font=dict(size=11)), range=[-v, v], autorange=False, zeroline=False,
                            showspikes=False, tickfont=dict(size=9), nticks=5)
-    return dict(xaxis=ax(names[0], r[0]), yaxis=ax(names[1], r[1]), zaxis=ax(names[2], r[2]), aspectmode='manual',
-                aspectratio=dict(x=r[0] / big, y=r[1] / big, z=r[2] / big),
-                camera=dict(eye=dict(x=0.0, y=-distance * math.cos(e), z=distance * math.sin(e)),
-                            up=dict(x=0, y=0, z=1), center=dict(x=0, y=0, z=0)))
+    sc = dict(xaxis=ax(names[0], r[0]), yaxis=ax(names[1], r[1]), zaxis=ax(names[2], r[2]), aspectmode='manual',
+              aspectratio=dict(x=r[0] / big, y=r[1] / big, z=r[2] / big),
+              camera=dict(eye=dict(x=0.0, y=-distance * math.cos(e), z=distance * math.sin(e)),
+                          up=dict(x=0, y=0, z=1), center=dict(x=0, y=0, z=-0.08)))
+    if domain is not None: sc['domain'] = dict(x=[0, 1], y=list(domain))
+    return sc
 
 # %% ../nbs/14_viz.ipynb #42da8629
 def skeleton_figure(poses, skel: Skeleton = H36M17, names=None, frame: str = 'camera', errors=None,
@@ -1015,7 +1019,7 @@ def animation_figure(pose3d, pose2d, frames=None, image_size=None, title: str = 
                       # the image frame: pixels as they are, v pointing down (a reversed axis, not negated values)
                       xaxis=dict(range=[0, w], scaleanchor='y', title=dict(text='u (pixels)')),
                       yaxis=dict(range=[h, 0], title=dict(text='v (pixels)')),
-                      scene=skeleton_scene(view_radius(p3, per_axis=True)),
+                      scene=skeleton_scene(view_radius(p3, per_axis=True), domain=None),
                       sliders=[dict(steps=steps, currentvalue=dict(prefix='frame '))],
                       updatemenus=[dict(type='buttons', buttons=[dict(label='play', method='animate',
                                    args=[None, dict(frame=dict(duration=40, redraw=True), fromcurrent=True)])])])
