@@ -34,7 +34,7 @@ def browser(steps: int = 20, load: int = 0, pick: str = '') -> dict:
     out = {'usable_s': {}}
     with tempfile.TemporaryDirectory() as d, cpu_load(load):
         root = Path(d)
-        for nb in sorted((ROOT / 'nbs' / 'dashboards').glob(f'*{pick}*.ipynb')): shutil.copy(nb, root / nb.name)
+        for nb in sorted((ROOT / 'nbs' / 'dashboards').glob(f'*{pick}*.ipynb' if pick else '*.ipynb')): shutil.copy(nb, root / nb.name)
         with jupyter_lab(root) as (url, token), sync_playwright() as pw:
             b = launch(pw)
             for nb in sorted(p.name for p in root.glob('*.ipynb')):
