@@ -155,6 +155,49 @@ def open_notebook(page, url, token, notebook, timeout_s):
     time.sleep(2)
     return _dismiss_dialogs(page)
 
+TITLES_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(el => ((el._fullLayout || {}).title || {}).text || '')"""
+
+# The page position of a heat-map cell (column, row) or of a fraction of a figure's x axis, from plotly's own axes.
+CELL_JS = """([kind, a, b]) => {
+  const els = Array.from(document.querySelectorAll('.js-plotly-plot'));
+  const el = kind === 'heatmap' ? els.find(e => (e._fullData || []).some(t => t.type === 'heatmap'))
+                                : els.find(e => (e._fullLayout || {}).dragmode === 'select');
+  el.scrollIntoView({block: 'center'});
+  const xa = el._fullLayout.xaxis, ya = el._fullLayout.yaxis, r = el.getBoundingClientRect();
+  if (kind === 'heatmap') return [[r.left + xa._offset + xa.l2p(a), r.top + ya._offset + ya.l2p(b)]];
+  const y = r.top + ya._offset + ya._length / 2;
+  return [[r.left + xa._offset + a * xa._length, y], [r.left + xa._offset + b * xa._length, y]];
+}"""
+
+def _wait_titles(page, before, timeout_s=20):
+    t0 = time.time()
+    while time.time() - t0 < timeout_s:
+        now = page.evaluate(TITLES_JS)
+        if now != before: return now
+        time.sleep(0.3)
+    return page.evaluate(TITLES_JS)
+
+def interact(page, notebook: str) -> dict | None:
+    """The dashboard's own interaction, done with the mouse as a user would: the probe's first heat-map cell
+    (Head column, LWrist row) is clicked; on the explorer's histogram a range is dragged. Returns the figure titles
+    before and after (None for other notebooks)."""
+    stem = Path(notebook).stem
+    if stem == 'sensitivity_probe':
+        # x: predicted 3D joint (column), y: moved 2D key point (row); category positions are joint indices
+        ((x, y),) = page.evaluate(CELL_JS, ['heatmap', 10, 13]); time.sleep(0.5)
+        ((x, y),) = page.evaluate(CELL_JS, ['heatmap', 10, 13])
+        before = page.evaluate(TITLES_JS)
+        page.mouse.click(x, y)
+    elif stem == 'distribution_explorer':
+        page.evaluate(CELL_JS, ['hist', 0.4, 0.55]); time.sleep(0.5)
+        (x0, y0), (x1, y1) = page.evaluate(CELL_JS, ['hist', 0.4, 0.55])
+        before = page.evaluate(TITLES_JS)
+        page.mouse.move(x0, y0); page.mouse.down()
+        for k in range(1, 11): page.mouse.move(x0 + (x1 - x0) * k / 10, y0, steps=2)
+        page.mouse.up()
+    else: return None
+    return {'before': before, 'after': _wait_titles(page, before)}
+
 def run_dashboard(url: str, token: str, notebook: str, shot_dir: Path, timeout_s: float = 240,
                   reload: bool = False, rerun: bool = False, min_figures: int = 1) -> dict:
     """Open `notebook` in JupyterLab, Run All, wait until every figure holds drawn data (timed from Run All), move the
@@ -205,6 +248,7 @@ def run_dashboard(url: str, token: str, notebook: str, shot_dir: Path, timeout_s
             time.sleep(0.5)
             after_move = figure_report(page)
             shot(f'{stem}_moved.png')
+        interaction = interact(page, notebook) if error is None else None
         dialogs += _dismiss_dialogs(page)
         text = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook').first.inner_text()
         ws_bytes = received[0]       # one load of the page (a reload fetches plotly.js again)
@@ -226,6 +270,6 @@ def run_dashboard(url: str, token: str, notebook: str, shot_dir: Path, timeout_s
                 time.sleep(0.5)
         browser.close()
     return {'dialogs': dialogs, 'figures': figures, 'after_move': after_move, 'after_reload': after_reload,
-            'reload_s': reload_s, 'after_rerun': after_rerun, 'rerun_s': rerun_s, 'times': times,
+            'interaction': interaction, 'reload_s': reload_s, 'after_rerun': after_rerun, 'rerun_s': rerun_s, 'times': times,
             'usable_s': usable_s, 'ws_bytes': ws_bytes, 'console': console, 'text': text, 'error': error, 'moved': moved, 'changed': changed,
             'screenshot': shot_dir / f'{stem}.png'}

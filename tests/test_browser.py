@@ -1,6 +1,7 @@
 """Each dashboard notebook in a real browser under artificial CPU load: headless Chromium drives JupyterLab on localhost
 (skips without chromium). Every figure container must hold drawn data (an empty or never-drawn figure fails), after Run
-All, a slider move, a second Run All and a page reload; a fixture notebook with such figures shows the check catches them."""
+All, a slider move, a second Run All and a page reload; a fixture notebook with such figures shows the check catches them.
+The probe's heat-map is clicked and a range dragged on the explorer's histogram, with the mouse, as a user would."""
 import os, shutil
 from pathlib import Path
 import nbformat
@@ -71,6 +72,11 @@ def test_dashboard_draws_every_figure_under_load(lab, nb):
     assert 'Traceback' not in r['text'], r['text'][-3000:]
     assert r['moved'], f"no slider found in {nb}"
     assert r['changed'], f"{nb}: moving the slider changed no figure"
+    it = r['interaction']
+    if nb.startswith('sensitivity'):     # a click on the (Head, LWrist) cell picks that key point and joint for the curve
+        assert any(t.startswith('response of Head to LWrist') for t in it['after']), it
+    if nb.startswith('distribution'):    # a dragged range on the histogram sends those test poses to the linked viewer
+        assert any(' test poses with viewpoint in ' in t for t in it['after']) and it['after'] != it['before'], it
     print(f"{nb}: usable {r['usable_s']:.1f} s after Run All, {len(figs)} figures, {r['ws_bytes'] / 2**20:.2f} MB received; "
           f"second Run All {r['rerun_s']:.1f} s, reload {r['reload_s']:.1f} s; page times {r['times']}")
     keep = os.environ.get('POSEBENCH_SCREENSHOTS')
