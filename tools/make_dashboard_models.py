@@ -3,8 +3,9 @@
     python tools/make_dashboard_models.py            # ~5.5 min on one CPU thread; same seed, same files
 
 Measured (one thread, 2 shared cores at load average 3-5): simple_baseline 54 s wall (45 s training), the two Hardy
-lifters 262 s wall together (135 s + 122 s training). Two runs of `--only simple_baseline` wrote bit-identical
-weights (`torch.equal` on every tensor of the state_dict); the shipped files are this script's output.
+lifters 262 s wall together (135 s + 122 s training). Two runs wrote bit-identical weights for all three models
+(`torch.equal` on every tensor of the state_dict; only the recorded wall_time_s differs); the shipped files are
+this script's output.
 
 Files are in the project-wide 'posebench.model/1' format (`posebench.recipe.save_model`: a dict of tensors and plain
 values with a SHA-256 trailer, read back by `posebench.recipe.load_model`, never unpickled):
