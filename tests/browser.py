@@ -1,5 +1,5 @@
-"""Drive JupyterLab in headless Chromium (Playwright): open a notebook, Run All, wait until every plotly figure holds
-drawn data, move a slider, screenshot; optional artificial CPU load and a page reload."""
+"""Drive JupyterLab in headless Chromium (Playwright): open a notebook, Run All, wait until every figure holds drawn
+data, move a slider, screenshot; optional artificial CPU load, a second Run All and a page reload."""
 from __future__ import annotations
 import os, shutil, socket, subprocess, sys, time, urllib.request
 from contextlib import contextmanager
@@ -55,9 +55,12 @@ def jupyter_lab(root: Path, token: str = 'posebench-test', pythonpath: Path | No
         except subprocess.TimeoutExpired: proc.kill()
         log.close()
 
-# What each plotly figure on the page holds: traces plotly computed (`_fullData`), how many of their coordinates are
-# numbers, and what reached the screen (SVG line paths with a drawing command, heat-map images, bars, WebGL canvases).
-FIGURES_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(el => {
+# What each figure on the page holds. Every posebench figure container (`.posebench-plot`, made by PlotView's render
+# before plotly.js is even loaded) is counted, with any other plotly figure (`.js-plotly-plot`), so a figure that never
+# drew (bundle never arrived, a JS error before the first draw) is reported as not drawn instead of being missed.
+# Per figure: traces plotly computed (`_fullData`), how many of their coordinates are numbers, and what reached the
+# screen (SVG line paths with a drawing command, heat-map images, bars, WebGL canvases).
+FIGURES_JS = """() => Array.from(new Set(document.querySelectorAll('.posebench-plot, .js-plotly-plot'))).map(el => {
   const full = el._fullData || [];
   let points = 0;
   for (const t of full) for (const k of ['x', 'y', 'z']) {
@@ -71,16 +74,21 @@ FIGURES_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).m
   const canvases = Array.from(el.querySelectorAll('.gl-container canvas, canvas')).filter(c => c.width > 0 && c.height > 0).length;
   const has3d = full.some(t => (t.type || '').endsWith('3d'));
   const r = el.getBoundingClientRect();
-  return {traces: full.length, points, svgLines, markers, images, bars, canvases, has3d, width: r.width, height: r.height,
+  return {plotly: el.classList.contains('js-plotly-plot'), posebench: el.classList.contains('posebench-plot'),
+          traces: full.length, points, svgLines, markers, images, bars, canvases, has3d, width: r.width, height: r.height,
           drawn: full.length > 0 && points > 0 && (has3d ? canvases > 0 : (svgLines + markers + images + bars) > 0)};
 })"""
 
+# figures each dashboard shows: viewer 3D + 2D + error strip; probe 3D + 2D + curve + two heat-maps; explorer
+# histogram + density + the linked viewer's 3D and 2D (no prediction: no strip)
+EXPECTED_FIGURES = {'skeleton_viewer.ipynb': 3, 'sensitivity_probe.ipynb': 5, 'distribution_explorer.ipynb': 4}
+
 # The plotted coordinates of every figure on the page (to tell whether a control changed them).
-SIGNATURE_JS = """() => JSON.stringify(Array.from(document.querySelectorAll('.js-plotly-plot')).map(
+SIGNATURE_JS = """() => JSON.stringify(Array.from(document.querySelectorAll('.posebench-plot, .js-plotly-plot')).map(
   el => (el._fullData || []).map(t => [t.x && Array.from(t.x).slice(0, 60), t.y && Array.from(t.y).slice(0, 60), t.z && Array.from(t.z).slice(0, 60)])))"""
 
 def figure_report(page) -> list:
-    "One dict per `.js-plotly-plot` on the page (see FIGURES_JS); `drawn` is False for an empty figure."
+    "One dict per figure container on the page (see FIGURES_JS); `drawn` is False for an empty or never-drawn figure."
     return page.evaluate(FIGURES_JS)
 
 def _dismiss_dialogs(page) -> list:
@@ -118,7 +126,8 @@ def _error_text(page):
     return err.first.inner_text()[-3000:] if err.count() else None
 
 def wait_usable(page, timeout_s: float, min_figures: int = 1) -> tuple:
-    "Wait until no cell is busy and at least `min_figures` plotly figures, all drawn; returns (seconds, report, error)."
+    """Wait until no cell is busy and at least `min_figures` figure containers are on the page, every one drawn;
+    returns (seconds, report, error); seconds is None when that did not happen within `timeout_s`."""
     t0, error, rep = time.time(), None, []
     while time.time() - t0 < timeout_s:
         error = _error_text(page)
@@ -128,6 +137,10 @@ def wait_usable(page, timeout_s: float, min_figures: int = 1) -> tuple:
         if busy == 0 and len(rep) >= min_figures and all(f['drawn'] for f in rep): return time.time() - t0, rep, None
         time.sleep(0.25)
     return None, rep, error
+
+def not_drawn(figures) -> list:
+    "Positions of the figures in a report that hold no drawn data (empty, or never drawn at all)."
+    return [i for i, f in enumerate(figures) if not f['drawn']]
 
 def open_notebook(page, url, token, notebook, timeout_s):
     stem = Path(notebook).stem
@@ -142,10 +155,54 @@ def open_notebook(page, url, token, notebook, timeout_s):
     time.sleep(2)
     return _dismiss_dialogs(page)
 
+TITLES_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(el => ((el._fullLayout || {}).title || {}).text || '')"""
+
+# The page position of a heat-map cell (column, row) or of a fraction of a figure's x axis, from plotly's own axes.
+CELL_JS = """([kind, a, b]) => {
+  const els = Array.from(document.querySelectorAll('.js-plotly-plot'));
+  const el = kind === 'heatmap' ? els.find(e => (e._fullData || []).some(t => t.type === 'heatmap'))
+                                : els.find(e => (e._fullLayout || {}).dragmode === 'select');
+  el.scrollIntoView({block: 'center'});
+  const xa = el._fullLayout.xaxis, ya = el._fullLayout.yaxis, r = el.getBoundingClientRect();
+  if (kind === 'heatmap') return [[r.left + xa._offset + xa.l2p(a), r.top + ya._offset + ya.l2p(b)]];
+  const y = r.top + ya._offset + ya._length / 2;
+  return [[r.left + xa._offset + a * xa._length, y], [r.left + xa._offset + b * xa._length, y]];
+}"""
+
+def _wait_titles(page, before, timeout_s=20):
+    t0 = time.time()
+    while time.time() - t0 < timeout_s:
+        now = page.evaluate(TITLES_JS)
+        if now != before: return now
+        time.sleep(0.3)
+    return page.evaluate(TITLES_JS)
+
+def interact(page, notebook: str) -> dict | None:
+    """The dashboard's own interaction, done with the mouse as a user would: the probe's first heat-map cell
+    (Head column, LWrist row) is clicked; on the explorer's histogram a range is dragged. Returns the figure titles
+    before and after (None for other notebooks)."""
+    stem = Path(notebook).stem
+    if stem == 'sensitivity_probe':
+        # x: predicted 3D joint (column), y: moved 2D key point (row); category positions are joint indices
+        ((x, y),) = page.evaluate(CELL_JS, ['heatmap', 10, 13]); time.sleep(0.5)
+        ((x, y),) = page.evaluate(CELL_JS, ['heatmap', 10, 13])
+        before = page.evaluate(TITLES_JS)
+        page.mouse.click(x, y)
+    elif stem == 'distribution_explorer':
+        page.evaluate(CELL_JS, ['hist', 0.4, 0.55]); time.sleep(0.5)
+        (x0, y0), (x1, y1) = page.evaluate(CELL_JS, ['hist', 0.4, 0.55])
+        before = page.evaluate(TITLES_JS)
+        page.mouse.move(x0, y0); page.mouse.down()
+        for k in range(1, 11): page.mouse.move(x0 + (x1 - x0) * k / 10, y0, steps=2)
+        page.mouse.up()
+    else: return None
+    return {'before': before, 'after': _wait_titles(page, before)}
+
 def run_dashboard(url: str, token: str, notebook: str, shot_dir: Path, timeout_s: float = 240,
-                  reload: bool = False, min_figures: int = 1) -> dict:
+                  reload: bool = False, rerun: bool = False, min_figures: int = 1) -> dict:
     """Open `notebook` in JupyterLab, Run All, wait until every figure holds drawn data (timed from Run All), move the
-    dashboard's last slider, save screenshots; with `reload`, save, reload the page and report the figures again."""
+    dashboard's last slider, save screenshots; with `rerun`, Run All a second time in the same kernel and report the
+    figures again; with `reload`, save, reload the page and report the figures again."""
     from playwright.sync_api import sync_playwright
     shot_dir = Path(shot_dir); shot_dir.mkdir(parents=True, exist_ok=True)
     stem = Path(notebook).stem
@@ -163,6 +220,7 @@ def run_dashboard(url: str, token: str, notebook: str, shot_dir: Path, timeout_s
         received[0] = 0
         _command(page, 'Run All Cells')
         usable_s, figures, error = wait_usable(page, timeout_s, min_figures)
+        times = page.evaluate("() => window.__posebenchTimes || null")
         for b in page.locator('.jp-Notebification-Toast-Close, .jp-Notification-Toast-Close, .jp-toast-button:has-text("No")').all():
             try: b.click(timeout=2000)           # the "notified about Jupyter news?" toast covers the figures
             except Exception: pass
@@ -177,7 +235,7 @@ def run_dashboard(url: str, token: str, notebook: str, shot_dir: Path, timeout_s
         shot(f'{stem}.png')
         moved, after_move, changed = False, [], False
         handles = page.locator('.jp-OutputArea .noUi-handle')
-        if handles.count():
+        if handles.count() and error is None:
             h = handles.last          # the dashboard is the last output; its last slider is the one to move
             h.scroll_into_view_if_needed(); time.sleep(0.5)
             h.focus()
@@ -190,10 +248,16 @@ def run_dashboard(url: str, token: str, notebook: str, shot_dir: Path, timeout_s
             time.sleep(0.5)
             after_move = figure_report(page)
             shot(f'{stem}_moved.png')
+        interaction = interact(page, notebook) if error is None else None
         dialogs += _dismiss_dialogs(page)
         text = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook').first.inner_text()
         ws_bytes = received[0]       # one load of the page (a reload fetches plotly.js again)
-        after_reload = None
+        rerun_s, after_rerun, after_reload, reload_s = None, None, None, None
+        if rerun and error is None:     # Run All again in the same kernel: new widgets replace the old outputs
+            _command(page, 'Run All Cells')
+            time.sleep(1)
+            rerun_s, after_rerun, err2 = wait_usable(page, timeout_s, min_figures)
+            error = error or err2
         if reload and error is None:
             page.keyboard.press('Control+s'); time.sleep(1)
             page.reload()
@@ -201,9 +265,11 @@ def run_dashboard(url: str, token: str, notebook: str, shot_dir: Path, timeout_s
             t0 = time.time()
             while time.time() - t0 < 60:
                 after_reload = figure_report(page)
-                if len(after_reload) >= min_figures and all(f['drawn'] for f in after_reload): break
+                if len(after_reload) >= min_figures and all(f['drawn'] for f in after_reload):
+                    reload_s = time.time() - t0; break
                 time.sleep(0.5)
         browser.close()
     return {'dialogs': dialogs, 'figures': figures, 'after_move': after_move, 'after_reload': after_reload,
+            'interaction': interaction, 'reload_s': reload_s, 'after_rerun': after_rerun, 'rerun_s': rerun_s, 'times': times,
             'usable_s': usable_s, 'ws_bytes': ws_bytes, 'console': console, 'text': text, 'error': error, 'moved': moved, 'changed': changed,
             'screenshot': shot_dir / f'{stem}.png'}

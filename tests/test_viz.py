@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 from posebench.data import default_dataset
-from posebench.geometry import root_centre
+from posebench.geometry import m_to_mm, root_centre
 from posebench.models import get_model
 from posebench.skeleton import H36M17
 from posebench import viz
@@ -25,6 +25,11 @@ def test_skeleton_traces_cover_every_bone_and_differ_by_style():
     pr = viz.skeleton_traces(torch.randn(17, 3), H36M17, 'prediction', style='dash')
     assert [t['line']['dash'] for t in tr[:3]] == ['solid'] * 3 and [t['line']['dash'] for t in pr[:3]] == ['dash'] * 3
     assert tr[3]['marker']['symbol'] != pr[3]['marker']['symbol']
+    # one legend entry per pose, in its line style and joint colour: solid black vs dashed orange
+    assert [t['showlegend'] for t in tr] == [False] * 4 + [True] and tr[4]['mode'] == 'lines' and len(tr[4]['x']) == 1
+    assert (tr[4]['line']['dash'], tr[4]['line']['color']) == ('solid', 'black')
+    assert (pr[4]['line']['dash'], pr[4]['line']['color']) == ('dash', '#ff7f0e')
+    assert not any(t['showlegend'] for t in viz.skeleton_traces(torch.randn(17, 3), legend=False))
     with pytest.raises(ValueError, match='style'): viz.skeleton_traces(torch.randn(17, 3), style='wavy')
 
 def test_2d_traces_keep_pixels_and_the_scene_sees_from_the_camera():
@@ -49,6 +54,11 @@ def test_load_model_reads_model_files_and_checkpoints(tmp_path):
     net2, _ = viz.load_model(tmp_path / 'copy.pt')
     x = torch.randn(2, 17, 2)
     assert torch.allclose(net(x), net2(x))
+    net.train()
+    ps = default_dataset()[:300]
+    pred = viz.predict_mm(net, ps, batch_size=128)        # batched in eval mode, the model's mode restored after
+    assert net.training and pred.shape == (300, 17, 3)
+    assert torch.allclose(pred, m_to_mm(net.eval()(ps.inputs2d().float())), atol=1e-2)
     lifter, f = viz.load_model('hardy_full')
     assert f['model'] == 'hardy_lifter' and lifter(x).shape == (2, 17)
     with pytest.raises(ValueError, match='shipped'): viz.load_model('no_such_model')
@@ -69,7 +79,8 @@ def test_viewer_pickers_slider_strip(poses):
     assert list(v.fig3d.data[3]['z']) != before
     expected = viz.to_display(root_centre(poses.pose3d[v.index]))[:, 2]
     assert np.allclose(v.fig3d.data[3]['z'], expected, atol=1e-3)
-    assert v.fig3d.data[7]['text'][4] == "LHip: 30.0 mm" and v.fig3d.data[7]['text'][5] == "LKnee: 0.0 mm"  # hover errors
+    assert v.fig3d.data[8]['text'][4] == "LHip: 30.0 mm" and v.fig3d.data[8]['text'][5] == "LKnee: 0.0 mm"  # hover errors
+    assert v.fig2d.layout['yaxis']['title']['text'] == 'v (pixels)' and v.fig3d.layout['scene']['xaxis']['title']['text'] == 'x: right (mm)'
     assert v.fig3d.layout['scene']['camera']['eye']['y'] < 0
     other = [a for a in v.action.options if a != v.action.value][0]
     v.action.value = other
@@ -100,10 +111,11 @@ def test_probe_moves_the_prediction_and_cells_pick_joints(poses):
     moved = np.array(probe.fig2d.data[3]['x'])[16]
     x0 = probe.poses2d[0]
     assert np.isclose(moved, float(x0[0, 0] + 1.5 * (x0[16, 0] - x0[0, 0])), atol=1e-5)
+    assert probe.fig2d.layout['xaxis']['title']['text'] == 'u (pixels)' and probe.fig2d.layout['yaxis']['title']['text'] == 'v (pixels)'
     probe.heatmaps[0].clicked = {'x': 'Head', 'y': 'LWrist'}
     assert probe.joint.value == H36M17.index('LWrist') and probe.response.value == H36M17.index('Head')
     s, dz = viz.response_curve(lambda v: net(v), probe.poses2d[0], H36M17.index('LWrist'), H36M17.index('Head'))
-    assert np.allclose(probe.curve.data[0]['y'], (dz * 1000).tolist(), atol=1e-3)
+    assert np.allclose(probe.curve.data[0]['y'], m_to_mm(dz).tolist(), atol=1e-3)
     assert probe.heatmaps[0].layout['shapes'][0]['y0'] == H36M17.index('LWrist') - 0.5
 
 def test_probe_heatmaps_carry_the_matrices_all_labels_and_their_unit(poses):
@@ -169,3 +181,18 @@ def test_histogram2d_matches_numpy():
 def test_static_export(tmp_path, poses):
     viz.plot_skeletons_mpl(poses.pose3d[:3], titles=['a', 'b', 'c'], path=tmp_path / 's.png')
     assert (tmp_path / 's.png').stat().st_size > 5000
+
+def test_animation_figure_draws_2d_inside_its_reversed_axis_and_3d_in_a_fixed_box(poses):
+    idx = np.arange(0, 40, 4)
+    fig = viz.animation_figure(poses.pose3d[idx], poses.pose2d[idx])      # axes span the key points
+    lo, hi = sorted(fig.layout.yaxis.range)
+    assert fig.layout.yaxis.range[0] > fig.layout.yaxis.range[1]          # v points down: reversed, not negated
+    for fr in fig.frames:
+        v = [a for t in fr.data if t.type == 'scatter' for a in t.y if a is not None]
+        u = [a for t in fr.data if t.type == 'scatter' for a in t.x if a is not None]
+        assert v and lo <= min(v) and max(v) <= hi and 0 <= min(u) and max(u) <= fig.layout.xaxis.range[1]
+        for k in 'xyz':
+            c = [a for t in fr.data if t.type == 'scatter3d' for a in getattr(t, k) if a is not None]
+            r = getattr(fig.layout.scene, f'{k}axis').range
+            assert r[0] <= min(c) and max(c) <= r[1], k                     # inside the fixed, root-centred box
+    assert fig.layout.scene.xaxis.autorange is False
