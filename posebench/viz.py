@@ -12,7 +12,7 @@ import anywidget
 import traitlets
 import posebench
 from .skeleton import Skeleton, H36M17, get_skeleton
-from .geometry import as_tensor, joints_to_bones, root_centre, m_to_mm
+from .geometry import as_tensor, joints_to_bones, root_centre, m_to_mm, mm_to_m
 from .recipe import load_model as recipe_load_model, load_run, scale_align, predict_batches, eval_mode
 from .crm import joint_bounds
 import plotly.graph_objects as go
@@ -30,7 +30,8 @@ __all__ = ['BUNDLE_ESM', 'PLOT_ESM', 'SIDE_COLOURS', 'POSE_STYLES', 'ASSETS', 'S
            'predict_mm', 'sequence_table', 'error_strip_figure', 'SkeletonViewer', 'scale_keypoint', 'response_curve',
            'sensitivity_heatmap', 'SensitivityProbe', 'torso_forward', 'pose_statistics', 'quantity_label',
            'histogram1d', 'histogram2d', 'DistributionExplorer', 'plot_stability', 'plot_joint_distributions',
-           'line_styles', 'plot_bench_curves', 'plot_joint_heatmap', 'animation_figure']
+           'line_styles', 'plot_bench_curves', 'plot_joint_heatmap', 'animation_figure', 'plot_training_curves',
+           'plot_error_bars', 'plot_prediction', 'plot_weight_histograms', 'plot_fraction_sweep', 'plot_viewpoints']
 
 # %% ../nbs/14_viz.ipynb #7cb7b0a3
 _LOADER_JS = r"""
@@ -1023,4 +1024,103 @@ def animation_figure(pose3d, pose2d, frames=None, image_size=None, title: str = 
                       sliders=[dict(steps=steps, currentvalue=dict(prefix='frame '))],
                       updatemenus=[dict(type='buttons', buttons=[dict(label='play', method='animate',
                                    args=[None, dict(frame=dict(duration=40, redraw=True), fromcurrent=True)])])])
+    return fig
+
+# %% ../nbs/14_viz.ipynb #0ffd244c
+def plot_training_curves(result, path=None):
+    "Training loss and each test's MPJPE per epoch of one `RunResult` (dotted: the untrained network, when recorded)."
+    hist = result.history
+    if not hist: raise ValueError(f"plot_training_curves: run {result.method!r} has no per-epoch history")
+    ep = [h['epoch'] for h in hist]
+    fig, ax = _pyplot().subplots(1, 2, figsize=(10, 3.5))
+    ax[0].plot(ep, [h['loss'] for h in hist], 'o-')
+    ax[0].set(xlabel='epoch', ylabel='training loss', yscale='log', title=f'{result.method}: training loss')
+    untrained = result.extra.get('untrained', {})
+    for (k, c) in zip(result.tests, _pyplot().rcParams['axes.prop_cycle'].by_key()['color'] * 4):
+        ax[1].plot(ep, [h.get(f'{k}_mpjpe', np.nan) for h in hist], 'o-', color=c, label=k)
+        if k in untrained: ax[1].axhline(untrained[k]['mpjpe'], ls=':', color=c)
+    ax[1].set(xlabel='epoch', ylabel='MPJPE (mm)', title='test MPJPE per epoch' + (' (dotted: untrained)' if untrained else ''))
+    ax[1].legend(fontsize=8)
+    fig.tight_layout()
+    if path is not None: fig.savefig(path, dpi=100)
+    return fig
+
+# %% ../nbs/14_viz.ipynb #b6b63ee6
+def plot_error_bars(series: dict, title: str = 'error per joint', ylabel: str = 'MPJPE (mm)', path=None):
+    "Grouped bars: `series` maps a label (a test, a run) to {joint or group name: error}; the names of the first set the order."
+    if not series: raise ValueError("plot_error_bars: no series to draw")
+    names = list(next(iter(series.values())))
+    for lab, v in series.items():
+        if set(v) != set(names): raise ValueError(f"plot_error_bars: series {lab!r} has names {sorted(v)}, expected {sorted(names)}")
+    w = 0.8 / len(series)
+    fig, ax = _pyplot().subplots(figsize=(max(6, 0.55 * len(names) + 2), 3.5))
+    for i, (lab, v) in enumerate(series.items()):
+        ax.bar(np.arange(len(names)) + i * w, [v[n] for n in names], w, label=lab)
+    ax.set_xticks(np.arange(len(names)) + w * (len(series) - 1) / 2, names, rotation=45 if len(names) > 6 else 0,
+                  ha='right' if len(names) > 6 else 'center')
+    ax.set(ylabel=ylabel, title=title)
+    ax.legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc='upper left')
+    fig.tight_layout()
+    if path is not None: fig.savefig(path, dpi=100)
+    return fig
+
+# %% ../nbs/14_viz.ipynb #ae48c15a
+def plot_prediction(pose2d, gt_mm, pred_mm, skel: Skeleton = H36M17, title: str = '', path=None):
+    "One sample: the 2D input, then ground truth (black) and prediction (red) from the front (x, y) and the side (z, y)."
+    x2, gt, pr = (as_tensor(a).float().reshape(skel.num_joints, -1).cpu().numpy() for a in (pose2d, gt_mm, pred_mm))
+    if x2.shape[-1] != 2 or gt.shape[-1] != 3 or pr.shape[-1] != 3:
+        raise ValueError(f"plot_prediction: expected 2D (J, 2) and 3D (J, 3) poses, got {x2.shape}, {gt.shape}, {pr.shape}")
+    fig, ax = _pyplot().subplots(1, 3, figsize=(10, 4))
+    for j, p in enumerate(skel.parents):
+        if p < 0: continue
+        ax[0].plot(x2[[p, j], 0], x2[[p, j], 1], 'b-')
+        for a, (u, v) in zip(ax[1:], [(0, 1), (2, 1)]):
+            a.plot(gt[[p, j], u], gt[[p, j], v], 'k-'); a.plot(pr[[p, j], u], pr[[p, j], v], 'r--')
+    for a, t in zip(ax, ['2D input', 'front: x, y (mm)', 'side: z, y (mm)']):
+        a.set_title(t); a.invert_yaxis(); a.set_aspect('equal')            # image y points down: up is up
+    ax[1].plot([], [], 'k-', label='ground truth'); ax[1].plot([], [], 'r--', label='prediction'); ax[1].legend(fontsize=7)
+    fig.suptitle(title or f"MPJPE {np.linalg.norm(pr - gt, axis=-1).mean():.0f} mm"); fig.tight_layout()
+    if path is not None: fig.savefig(path, dpi=100)
+    return fig
+
+# %% ../nbs/14_viz.ipynb #0d146b21
+def plot_weight_histograms(weights: dict, clip_M: float, path=None):
+    "Histograms (log count) of importance weights: `weights` maps a name to (weights (N,), info with 'ess')."
+    fig, axs = _pyplot().subplots(1, len(weights), figsize=(4.5 * len(weights), 3), squeeze=False)
+    for a, (name, (w, info)) in zip(axs[0], weights.items()):
+        a.hist(as_tensor(w).float().cpu().numpy(), bins=60)
+        a.set(yscale='log', xlabel=f'clipped IPS weight (M = {clip_M:g})', ylabel='real pairs',
+              title=f"{name}: ESS {100 * info['ess']:.0f} %")
+    fig.tight_layout()
+    if path is not None: fig.savefig(path, dpi=100)
+    return fig
+
+# %% ../nbs/14_viz.ipynb #81e4bea1
+def plot_fraction_sweep(rows: list, tests, reference: dict = None, path=None, title: str = 'PoseGU Fig. 6 sweep'):
+    "MPJPE per test against the fraction of real pairs used (`rows`: dicts with 'gt_fraction' and one value per test); dotted: `reference` (e.g. GT)."
+    fig, ax = _pyplot().subplots(figsize=(4.5, 3))
+    colours = _pyplot().rcParams['axes.prop_cycle'].by_key()['color'] * 4
+    for t, c in zip(tests, colours):
+        ax.plot([100 * r['gt_fraction'] for r in rows], [r[t] for r in rows], 'o-', color=c, label=t)
+        if reference and t in reference: ax.axhline(reference[t], ls=':', color=c)
+    ax.set(xlabel='real training pairs used (%)', ylabel='MPJPE (mm)', title=title + (' (dotted: GT)' if reference else ''))
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    if path is not None: fig.savefig(path, dpi=100)
+    return fig
+
+# %% ../nbs/14_viz.ipynb #ea542b99
+def plot_viewpoints(sets: dict, path=None):
+    "PoseAug Figure 7: per set (name -> (view (N, 2) azimuth, elevation in degrees, pose3d (N, J, 3) mm)), the view-point density and the root positions."
+    fig, axes = _pyplot().subplots(2, len(sets), figsize=(5 * len(sets), 8), squeeze=False)
+    for col, (name, (view, x)) in enumerate(sets.items()):
+        v, x = as_tensor(view).float().cpu(), as_tensor(x).float().cpu()
+        ax = axes[0, col]
+        ax.hist2d(v[:, 0].numpy(), v[:, 1].numpy(), bins=[36, 18], range=[[-180, 180], [-90, 90]], cmap='viridis')
+        ax.set(title=f"{name}: view point", xlabel='azimuth (degrees)', ylabel='elevation (degrees)')
+        ax = axes[1, col]
+        ax.scatter(mm_to_m(x[:, 0, 0]).numpy(), mm_to_m(x[:, 0, 2]).numpy(), s=2, alpha=0.3)
+        ax.set(title=f"{name}: root position", xlabel='x (m)', ylabel='z, depth (m)', xlim=(-6, 6), ylim=(0, 12))
+    fig.tight_layout()
+    if path is not None: fig.savefig(path, dpi=100)
     return fig
