@@ -77,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument('--seeds', type=int, default=1)
     b.add_argument('--methods', nargs='*', default=None, help='job names or prefixes (e.g. simple_baseline hardy dof)')
     b.add_argument('--timeout', type=float, default=None, help='seconds per notebook cell')
+    b.add_argument('--train', default=None, help="TrainConfig fields for every job, merged last, e.g. \"{'amp': True}\"")
     return p
 
 def _cli_parameters(notebook, pairs, device=None) -> dict:
@@ -147,9 +148,12 @@ def _lift(args) -> int:
 
 def _bench(args) -> int:
     from posebench.bench import run_bench
+    train = None if args.train is None else parse_value(args.train, {})
+    if train is not None and not isinstance(train, dict):
+        raise ValueError(f"--train: expected a dict of TrainConfig fields such as \"{{'amp': True}}\", got {args.train!r}")
     s = run_bench(args.data, args.out, device=args.device, budget=args.budget, seeds=args.seeds,
                   methods=args.methods or None, cross=args.cross, root=args.root, timeout=args.timeout,
-                  data_options={'allow_pickle': True} if args.allow_pickle else None)
+                  data_options={'allow_pickle': True} if args.allow_pickle else None, train=train)
     print(f"report: {s.get('report')}")
     return 0 if not s['failed'] else 1
 
