@@ -166,16 +166,16 @@ def collect_results(dirs, strict: bool = False) -> list:
 def report_table(results, metrics=('mpjpe', 'p_mpjpe', 'pck', 'auc'), fmt: str = 'markdown', digits: int = 1):
     "A method × (test set, metric) table from `RunResult`s or folders holding `metrics.json` files."
     from posebench.metrics import results_table
+    from posebench.recipe import RunResult
     if isinstance(results, (str, os.PathLike)) or (isinstance(results, (list, tuple)) and results
                                                   and isinstance(results[0], (str, os.PathLike))):
         results = collect_results(results)
     if not results: raise ValueError("report_table: no results (no readable metrics.json found)")
-    known = {m for r in results for t in (r.tests if hasattr(r, 'tests') else r['tests']).values()
-             for m, v in t.items() if isinstance(v, (int, float))}
+    bad = [f"{i}: {type(r).__name__}" for i, r in enumerate(results) if not isinstance(r, RunResult)]
+    if bad: raise ValueError(f"report_table: expected RunResults (or folders of metrics.json), got {bad[:3]}")
+    known = {m for r in results for t in r.tests.values() for m, v in t.items() if isinstance(v, (int, float))}
     unknown = [m for m in metrics if m not in known]
-    tests = [(getattr(r, 'path', None) or (r.get('path') if isinstance(r, dict) else None) or
-              (r.method if hasattr(r, 'method') else r.get('method')), t)
-             for r in results for t in (r.tests if hasattr(r, 'tests') else r['tests']).values()]
+    tests = [(getattr(r, 'path', None) or r.method, t) for r in results for t in r.tests.values()]
     null = [m for m in unknown if any(m in t and t[m] is None for _, t in tests)]
     if null:
         where = sorted({str(src) for src, t in tests for m in null if m in t and t[m] is None})
