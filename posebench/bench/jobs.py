@@ -69,6 +69,7 @@ class Job:
     rows: dict                     # table row label -> method name in the notebook's RunResults
     train: str = 'main'            # 'main' (the bench data) or the name of a cross dataset it trains on
 
+# %% ../../nbs/16a_bench_jobs.ipynb #0aa1976e
 SUPERVISED = {'simple_baseline': 'SimpleBaseline', 'videopose': 'VideoPose', 'semgcn': 'SemGCN', 'stgcn': 'ST-GCN'}
 REPRESENTATION_LABELS = {'full': 'Full 2D Pose Network', 'split_legs_torso': 'Split-Combine Leg and Torso Network',
                          'independent_legs_torso': 'Independent Leg and Torso Network',
@@ -80,12 +81,12 @@ DOF_ATTR_ACCURACY = DOFOptions().attr_accuracy   # the bench's noisy_gt attribut
 DOF_LABELS = {'baseline': 'DOF Baseline', 'progressive': 'DOF Progressive',
               'progressive_attr': f'DOF Progressive + Attr (attributes: GT corrupted to {DOF_ATTR_ACCURACY * 100:.0f} %)'}
 
+# %% ../../nbs/16a_bench_jobs.ipynb #b649e4e0
 def _poseaug_job(name, train='main', suffix=''):
     return Job(name, 'train_poseaug', 'poseaug', {'models': ['simple_baseline']},
                {f'SimpleBaseline (PoseAug baseline arm){suffix}': 'simple_baseline',
                 f'SimpleBaseline + PoseAug{suffix}': 'simple_baseline + PoseAug'}, train=train)
 
-# %% ../../nbs/16a_bench_jobs.ipynb #885e20b5
 def bench_jobs(cross_train=()) -> list:
     "Every job of the bench; for each dataset in `cross_train` also SimpleBaseline and PoseAug trained on it."
     jobs = [Job(m, 'train_supervised', m, {'method': {'model': m}, 'label': lab}, {lab: lab}) for m, lab in SUPERVISED.items()]

@@ -4,12 +4,12 @@
 
 # %% ../../nbs/16c_bench_report.ipynb #13683d2d
 from __future__ import annotations
-import base64, json, math, os, re
+import base64, json, math, re, shutil, tempfile
 from pathlib import Path
 import numpy as np
 import mistune
 from .jobs import CLAIMS, bench_jobs
-from ..recipe import RunResult, load_run, evaluate
+from ..recipe import RunResult
 from ..metrics import results_table, per_joint_table, per_group_table
 from ..viz import plot_bench_curves, plot_joint_heatmap
 
@@ -109,6 +109,7 @@ def evaluate_claims(rows, claims=CLAIMS) -> list:
                     'measure': c['metric'] + (f"[{c['group']}]" if c['group'] else '')})
     return out
 
+# %% ../../nbs/16c_bench_report.ipynb #868a472b
 def claims_markdown(claims: list) -> str:
     "The claims as a markdown table: claim, paper, A vs B per test with the mean paired difference and its 95 % interval, verdict."
     rows = ['| claim (A vs B) | paper | on this data: A vs B (mean paired difference, 95 % interval, seeds) | verdict |',
@@ -136,8 +137,6 @@ def main_table(rows, digits: int = 1) -> str:
         wt = _fmt_time(np.mean(w)) + (f" ± {np.std(w, ddof=1):.0f} s" if len(w) > 1 else '')
         out.append(line + f" {wt} | {', '.join(sorted({r.device for r in by[m]}))} |")
     return '\n'.join(out)
-
-
 
 # %% ../../nbs/16c_bench_report.ipynb #2eabd68c
 def markdown_to_html(md: str, base: Path | None = None, title: str = 'posebench bench') -> str:
@@ -208,6 +207,7 @@ def regenerate_report(out) -> Path:
                                      encoding='utf-8')
     return out / 'report.md'
 
+# %% ../../nbs/16c_bench_report.ipynb #5a4505b6
 def is_bench_dir(path) -> bool:
     "True when `path` holds a bench (bench_config.json or runs/*/seed*/bench.json)."
     p = Path(path)
@@ -224,7 +224,6 @@ def _scrub(obj, subs):
 
 def publish_report(out, dest) -> Path:
     "Copy the report of bench `out` (md, html, figures, wall times, results.json, config) to `dest` without machine paths."
-    import shutil, tempfile
     out, dest = Path(out).resolve(), Path(dest)
     if not is_bench_dir(out): raise ValueError(f"publish_report: {out} holds no bench (no bench_config.json or runs)")
     if dest.resolve() == out or out in dest.resolve().parents:

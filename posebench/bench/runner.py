@@ -24,6 +24,7 @@ def dataset_root(name: str, given=None):
     "The root of dataset `name`: `given`, else $POSEBENCH_<NAME>, else None (the dataset's default place)."
     return given if given is not None else os.environ.get(f"POSEBENCH_{name.upper()}")
 
+# %% ../../nbs/16b_bench_runner.ipynb #d49d0279
 def _materialise(poseset, path: Path) -> str:
     "Write `poseset` to `path` (atomically, by PoseSet.save) unless it is already there; its absolute path."
     if not path.exists():
@@ -33,7 +34,6 @@ def _materialise(poseset, path: Path) -> str:
 
 def _test_only(name: str) -> bool: return name in ('3dhp', '3dpw')
 
-# %% ../../nbs/16b_bench_runner.ipynb #32479562
 def prepare_data(data, out, root=None, cross=None, data_options: dict | None = None) -> dict:
     "Notebook `data` / `data_root` for the main and cross jobs; test splits written to out/data. `cross`: names or 'name=path'."
     out, data, data_options = Path(out), str(data), dict(data_options or {})
@@ -101,6 +101,7 @@ def select_rows(found: list, job: Job) -> dict:
         out[label] = hit[0]
     return out
 
+# %% ../../nbs/16b_bench_runner.ipynb #7cb9a1ca
 def run_job(job: Job, seed: int, out, spec: dict, budget: str = 'quick', device: str = 'auto',
             timeout: float | None = None, log=print, train: dict | None = None) -> dict:
     "Run one (job, seed) in out/runs/<job>/seed<k>/ unless finished; its bench.json or error record."
