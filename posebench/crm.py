@@ -8,10 +8,10 @@ import math
 from dataclasses import dataclass, field
 import numpy as np
 import torch
-from .geometry import as_tensor, mm_to_m, m_to_mm
+from .geometry import as_tensor, mm_to_m
 from .kinematics import PoseGenerator, select_seeds
 from .train import TrainConfig
-from .recipe import Recipe, RunResult, run, predict_batches, eval_mode
+from .recipe import Recipe, RunResult, run
 
 # %% auto #0
 __all__ = ['POSEGU_ARMS', 'joint_bounds', 'JointHistograms', 'cips_weights', 'effective_sample_size', 'crm_weights',
@@ -112,6 +112,7 @@ def cips_weights(x2d, num_hist: JointHistograms, den_hist: JointHistograms, clip
     logw = num_hist.log_propensity(x2d, combine) - den_hist.log_propensity(x2d, combine)
     return logw.clamp_max(math.log(clip_M)).exp()
 
+# %% ../nbs/10_crm.ipynb #f253cafa
 def effective_sample_size(w) -> float:
     "Kish's effective sample size of weights `w`, as a fraction of their number: (Σw)² / (N Σw²)."
     w = as_tensor(w).double()
@@ -166,6 +167,7 @@ class PoseGUOptions:
     clip_M: float = 10.                 # cIPS clip
     combine: str = 'geometric_mean'     # joints' frequencies: 'geometric_mean' (default: see the notebook) or 'product' (eq. 8)
     w_cf: float = 1.                    # weight of the counterfactual loss
+    self_normalize: bool = False        # divide the cIPS weights by their mean over the real subset (see the notebook)
     stream: bool = False                # generate the training poses on the fly (a fresh pool each epoch, prefetched)
 
     def __post_init__(self):
@@ -185,7 +187,8 @@ class PoseGURecipe(Recipe):
         self.generated, self.info = generated, {}
 
     def method_name(self) -> str:
-        return f"{self.opt.model} ({ {'pg': 'PG', 'posegu_nocrm': 'PoseGU without CRM', 'posegu': 'PoseGU'}[self.opt.arm]})"
+        arm = {'pg': 'PG', 'posegu_nocrm': 'PoseGU without CRM', 'posegu': 'PoseGU'}[self.opt.arm]
+        return f"{self.opt.model} ({arm}{', self-normalised' if self.opt.arm == 'posegu' and self.opt.self_normalize else ''})"
 
     def networks(self, train) -> dict: return {'model': (self.opt.model, self.opt.model_kwargs)}
 
@@ -210,9 +213,11 @@ class PoseGURecipe(Recipe):
             idx, w, info = crm_weights(train.inputs2d(), fake.inputs2d(), o.gt_fraction, o.bins, o.clip_M,
                                        combine=o.combine, seed=cfg.seed)
             real = train[idx.numpy()]
+            if o.self_normalize: w = w / w.mean()      # mean 1: the real pairs weigh as much in total as 'without CRM'
             self.real = {'x': real.inputs2d().float(), 'y': mm_to_m(real.targets3d()).float(),
                          'w': w.float() if o.arm == 'posegu' else torch.ones(len(idx))}
-            self.info = {**info, 'weights_used': o.arm == 'posegu'}
+            self.info = {**info, 'weights_used': o.arm == 'posegu', 'self_normalized': o.self_normalize,
+                         'mean_weight_used': float(self.real['w'].mean())}
         self.info.update(n_generated=o.n_generated if o.stream else len(fake), arm=o.arm, stream=o.stream)
         return d
 
@@ -234,10 +239,6 @@ class PoseGURecipe(Recipe):
         tr.backward(loss, 'model')
         return {'loss': loss, **out}
 
-    def predict_mm(self, poseset) -> torch.Tensor:
-        net = self.modules['model']
-        with eval_mode(net): return m_to_mm(predict_batches(net, poseset.inputs2d().float(), self.device))
-
     def extra_results(self) -> dict: return {'crm': self.info}
 
 # %% ../nbs/10_crm.ipynb #d4e5acc2
@@ -246,6 +247,3 @@ def train_posegu(train, tests=None, options: PoseGUOptions | None = None, cfg: T
     "Train one PoseGU arm (`options.arm`) on `train` (generated poses made from it unless `generated` is given)."
     return run(PoseGURecipe(options or PoseGUOptions(), generated=generated), train, tests, cfg, out_dir, method,
                eval_samples)
-
-# %% ../nbs/10_crm.ipynb #b9fb0bf1
-#| export

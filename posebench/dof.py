@@ -19,10 +19,10 @@ from .train import TrainConfig
 from .recipe import Recipe, RunResult, run, predict_batches, eval_mode
 
 # %% auto #0
-__all__ = ['TORSO_PLANE_JOINTS', 'ATTR_CLASSES', 'DOF_VARIANTS', 'ATTR_SOURCES', 'attribute_joints', 'torso_plane',
-           'PoseAttributes', 'pose_attributes', 'attributes_one_hot', 'GroupRegressor', 'DOFNet', 'dof_loss',
-           'AttributeClassifier', 'attribute_loss', 'DOFLifter', 'attribute_labels', 'corrupt_labels', 'DOFOptions',
-           'DOFRecipe', 'attribute_accuracy', 'train_dof']
+__all__ = ['TORSO_PLANE_JOINTS', 'ATTR_CLASSES', 'DOF_VARIANTS', 'ATTR_SOURCES', 'PAPER_ATTR_ACCURACY', 'attribute_joints',
+           'torso_plane', 'PoseAttributes', 'pose_attributes', 'attributes_one_hot', 'GroupRegressor', 'DOFNet',
+           'dof_loss', 'AttributeClassifier', 'attribute_loss', 'DOFLifter', 'attribute_labels', 'corrupt_labels',
+           'attribute_source_label', 'DOFOptions', 'DOFRecipe', 'attribute_accuracy', 'train_dof']
 
 # %% ../nbs/13_dof.ipynb #03bb44e8
 TORSO_PLANE_JOINTS = ('LShoulder', 'RShoulder', 'LHip', 'RHip', 'Hip')  # shoulders, hips and pelvis (the root)
@@ -35,13 +35,13 @@ def attribute_joints(skeleton: Skeleton = H36M17) -> list:
         raise ValueError(f"skeleton {skeleton.name!r}: 'dof' parts need 'proximal' and 'distal', got {list(dof)}")
     return list(dof['proximal']) + list(dof['distal'])
 
+# %% ../nbs/13_dof.ipynb #32245bbd
 def _unit(v, eps=1e-12): return v / v.norm(dim=-1, keepdim=True).clamp_min(eps)
 
 def _orthogonal_part(v, d):
     "Component of v orthogonal to the unit direction d."
     return v - (v * d).sum(-1, keepdim=True) * d
 
-# %% ../nbs/13_dof.ipynb #00167531
 def torso_plane(pose3d, skeleton: Skeleton = H36M17, degenerate: str = 'raise', rel_tol: float = 1e-4):
     "ODR plane of the shoulders, hips and pelvis: (centroid (..., 3), unit normal (..., 3) pointing to the body's front)."
     x = as_tensor(pose3d)
@@ -75,6 +75,7 @@ def torso_plane(pose3d, skeleton: Skeleton = H36M17, degenerate: str = 'raise', 
     sign = torch.where((n * front).sum(-1, keepdim=True) < 0, -1., 1.).to(n.dtype)
     return c.to(x.dtype), (n * sign).to(x.dtype)
 
+# %% ../nbs/13_dof.ipynb #615674ca
 class PoseAttributes(NamedTuple):
     "Pose attributes of a batch: signed distances (mm, + = front), labels (0 back, 1 on, 2 front), the torso plane."
     distance: torch.Tensor  # (..., A) signed distance of each attribute joint to the torso plane
@@ -83,6 +84,7 @@ class PoseAttributes(NamedTuple):
     normal: torch.Tensor    # (..., 3) unit, toward the body's front
     joints: list            # the A joint ids
 
+# %% ../nbs/13_dof.ipynb #6a3a4179
 def pose_attributes(pose3d, skeleton: Skeleton = H36M17, threshold: float = 50., degenerate: str = 'raise'
                     ) -> PoseAttributes:
     "Front / on-plane / back label and signed distance to the torso plane of the head, elbows, wrists, knees, ankles."
@@ -94,6 +96,7 @@ def pose_attributes(pose3d, skeleton: Skeleton = H36M17, threshold: float = 50.,
     label = torch.ones_like(dist, dtype=torch.long) + (dist > threshold).long() - (dist < -threshold).long()
     return PoseAttributes(dist, label, c, n, ids)
 
+# %% ../nbs/13_dof.ipynb #b8118fee
 def attributes_one_hot(label, skeleton: Skeleton = H36M17) -> torch.Tensor:
     "One-hot (..., A, 3) float encoding of attribute labels (..., A); wrong sizes name the expected joints."
     label = torch.as_tensor(label)
@@ -117,7 +120,7 @@ class GroupRegressor(nn.Module):
 
     def forward(self, x): return self.out(self.blocks(self.inp(x)))
 
-# %% ../nbs/13_dof.ipynb #0a62a826
+# %% ../nbs/13_dof.ipynb #5edd11b1
 class DOFNet(nn.Module):
     "Progressive bi-directional (eq. 4–5) or independent (baseline, eq. 7) DOF-group lifter: (B,J,2) [+ attrs] → (B,J,3)."
     def __init__(self, skeleton: Skeleton = H36M17, progressive: bool = True, attributes: bool = False,
@@ -184,6 +187,7 @@ class DOFNet(nn.Module):
         if return_blocks: return poses
         return poses['block2'] if self.progressive else poses['block1']
 
+# %% ../nbs/13_dof.ipynb #8ee6fad4
 def dof_loss(blocks: dict, target) -> torch.Tensor:
     "Eq. 6: sum over blocks of the mean L1 error of each block's (B, J, 3) pose against the target."
     return sum((y - target).abs().mean() for y in blocks.values())
@@ -202,10 +206,12 @@ class AttributeClassifier(nn.Module):
             raise ValueError(f"AttributeClassifier: expected 2D input (B, {J}, 2), got {tuple(getattr(x2d, 'shape', ()))}")
         return self.net(x2d.flatten(1)).view(x2d.shape[0], len(self.attr_joints), 3)
 
+# %% ../nbs/13_dof.ipynb #356f89c5
 def attribute_loss(logits, label) -> torch.Tensor:
     "Eq. 2: cross-entropy averaged over the attribute joints (and the batch)."
     return F.cross_entropy(logits.reshape(-1, 3), label.reshape(-1))
 
+# %% ../nbs/13_dof.ipynb #c4ea7928
 class DOFLifter(nn.Module):
     "DOFNet + optional attribute classifier: `model(x2d)` → (B, J, 3), like every posebench lifter."
     def __init__(self, skeleton: Skeleton = H36M17, variant: str = 'progressive', attr_source: str = 'pred',
@@ -239,6 +245,7 @@ def attribute_labels(poseset, threshold: float = 50.) -> torch.Tensor:
     "Ground-truth attribute labels (N, A) of a PoseSet's 3D poses (degenerate torsos get the fallback plane)."
     return pose_attributes(poseset.pose3d, poseset.skeleton, threshold, degenerate='fallback').label
 
+# %% ../nbs/13_dof.ipynb #c525e079
 def corrupt_labels(label, accuracy: float, generator: torch.Generator) -> torch.Tensor:
     "Replace each label by one of the two other classes with probability 1 − `accuracy` (a stand-in for image evidence)."
     if not 0 <= accuracy <= 1: raise ValueError(f"corrupt_labels: accuracy must be in [0, 1], got {accuracy}")
@@ -248,13 +255,22 @@ def corrupt_labels(label, accuracy: float, generator: torch.Generator) -> torch.
 
 # %% ../nbs/13_dof.ipynb #d6dd85b4
 ATTR_SOURCES = ('pred', 'gt', 'noisy_gt', 'none')
+PAPER_ATTR_ACCURACY = 0.84      # the paper's attribute accuracy on Human3.6M (Table 4, mix + DA: 84.0 %)
 
+def attribute_source_label(source: str, accuracy: float = PAPER_ATTR_ACCURACY) -> str:
+    "What the 3D network's attributes are, for table rows: e.g. 'attributes: GT corrupted to 84 %'."
+    if source not in ATTR_SOURCES: raise ValueError(f"attribute_source_label: source must be one of {ATTR_SOURCES}, got {source!r}")
+    if not 0 <= accuracy <= 1: raise ValueError(f"attribute_source_label: accuracy must be in [0, 1], got {accuracy}")
+    return {'pred': 'attributes: predicted from the 2D input', 'gt': 'attributes: GT (oracle)', 'none': 'no attributes',
+            'noisy_gt': f"attributes: GT corrupted to {100 * accuracy:.3g} %"}[source]
+
+# %% ../nbs/13_dof.ipynb #39c792ce
 @dataclass
 class DOFOptions:
     "The DOF recipe's settings."
     variant: str = 'progressive'    # 'baseline' | 'progressive' | 'progressive_attr'
     attr_source: str = 'noisy_gt'   # attributes fed to the 3D network: see the table above
-    attr_accuracy: float = 0.84     # accuracy of the corrupted ground truth ('noisy_gt'); the paper's classifier: ~84 %
+    attr_accuracy: float = PAPER_ATTR_ACCURACY  # accuracy of the corrupted ground truth ('noisy_gt'); the paper's: 84 %
     threshold: float = 50.          # on-plane threshold of the attributes (mm)
     width: int = 512                # width of each group regressor
     blocks: int = 1                 # residual blocks per group regressor (the baseline gets twice as many)
@@ -277,7 +293,15 @@ class DOFRecipe(Recipe):
     def uses_attr(self) -> bool: return self.opt.variant == 'progressive_attr' and self.opt.attr_source != 'none'
 
     def method_name(self) -> str:
-        return f"dof_{self.opt.variant}" + (f"[{self.opt.attr_source}]" if self.uses_attr else '')
+        "`dof_<variant>[<source>]`; a corruption other than the paper's accuracy is part of the name (`[noisy_gt@70%]`)."
+        o = self.opt
+        if not self.uses_attr: return f"dof_{o.variant}"
+        acc = f"@{100 * o.attr_accuracy:.3g}%" if o.attr_source == 'noisy_gt' and o.attr_accuracy != PAPER_ATTR_ACCURACY else ''
+        return f"dof_{o.variant}[{o.attr_source}{acc}]"
+
+    def attributes_label(self) -> str:
+        "The attributes' source and accuracy in words (`attribute_source_label`), for table rows and claims."
+        return attribute_source_label(self.opt.attr_source if self.uses_attr else 'none', self.opt.attr_accuracy)
 
     def networks(self, train) -> dict:
         o = self.opt
@@ -320,6 +344,8 @@ class DOFRecipe(Recipe):
 
     def extra_metrics(self, poseset) -> dict:
         return attribute_accuracy(self.modules['model'], poseset, self.opt.threshold, device=self.device)
+
+    def extra_results(self) -> dict: return {'attributes': self.attributes_label()}
 
 # %% ../nbs/13_dof.ipynb #590f9cfd
 @torch.no_grad()

@@ -34,11 +34,13 @@ def axis_rotation(angle, axis: str) -> torch.Tensor:
     if axis not in rows: raise ValueError(f"axis must be 'x', 'y' or 'z', got {axis!r}")
     return torch.stack(rows[axis], -1).reshape(*angle.shape, 3, 3)
 
+# %% ../nbs/01_geometry.ipynb #b598a054
 def euler_to_matrix(angles) -> torch.Tensor:
     "R = Rz(γ) Ry(β) Rx(α) from angles (..., 3) = (α, β, γ) in radians."
     angles = as_tensor(angles)
     return axis_rotation(angles[..., 2], 'z') @ axis_rotation(angles[..., 1], 'y') @ axis_rotation(angles[..., 0], 'x')
 
+# %% ../nbs/01_geometry.ipynb #97f387d6
 def matrix_to_euler(R) -> torch.Tensor:
     "Inverse of `euler_to_matrix`: (α, β, γ) with β in [-π/2, π/2]."
     R = as_tensor(R)
@@ -47,6 +49,7 @@ def matrix_to_euler(R) -> torch.Tensor:
     gamma = torch.atan2(R[..., 1, 0], R[..., 0, 0])
     return torch.stack([alpha, beta, gamma], -1)
 
+# %% ../nbs/01_geometry.ipynb #f0d9577f
 def axis_angle_to_matrix(aa) -> torch.Tensor:
     "Rodrigues' formula: rotation matrices (..., 3, 3) from axis-angle vectors (..., 3); smooth at zero."
     aa = as_tensor(aa)
@@ -61,6 +64,7 @@ def axis_angle_to_matrix(aa) -> torch.Tensor:
     eye = torch.eye(3, dtype=aa.dtype, device=aa.device).expand_as(K)
     return eye + a * K + b * (K @ K)
 
+# %% ../nbs/01_geometry.ipynb #353ffb69
 def matrix_to_axis_angle(R) -> torch.Tensor:
     "Axis-angle vectors (..., 3) of rotation matrices (angles in [0, π))."
     R = as_tensor(R)
@@ -71,6 +75,7 @@ def matrix_to_axis_angle(R) -> torch.Tensor:
     scale = torch.where(sin.abs() < 1e-6, 0.5 + theta ** 2 / 12, theta / (2 * sin.clamp_min(1e-12)))
     return v * scale.unsqueeze(-1)
 
+# %% ../nbs/01_geometry.ipynb #e1fd5e5f
 def random_rotation(n: int, generator: torch.Generator = None, device=None) -> torch.Tensor:
     "`n` uniformly distributed rotation matrices (via random unit quaternions)."
     q = torch.randn(n, 4, generator=generator, device=device)
@@ -80,6 +85,7 @@ def random_rotation(n: int, generator: torch.Generator = None, device=None) -> t
                         2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
                         2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)], -1).reshape(n, 3, 3)
 
+# %% ../nbs/01_geometry.ipynb #cba3961e
 def quaternion_to_matrix(q) -> torch.Tensor:
     "Rotation matrices from (w, x, y, z) quaternions (normalised first)."
     q = as_tensor(q)
@@ -95,6 +101,7 @@ def joints_to_bones(x, skel: Skeleton = H36M17) -> torch.Tensor:
     x = as_tensor(x)
     return x[..., skel.bone_children, :] - x[..., skel.bone_parents, :]
 
+# %% ../nbs/01_geometry.ipynb #ef82d2c6
 def bones_to_joints(bones, skel: Skeleton = H36M17, root=None) -> torch.Tensor:
     "Inverse of `joints_to_bones`: joints (..., J, 3) from bones, with the root at `root` (default the origin)."
     bones = as_tensor(bones)
@@ -103,10 +110,12 @@ def bones_to_joints(bones, skel: Skeleton = H36M17, root=None) -> torch.Tensor:
         out.append(out[p] + bones[..., k, :])
     return torch.stack(out, -2)
 
+# %% ../nbs/01_geometry.ipynb #6e1c733f
 def bone_lengths(x, skel: Skeleton = H36M17) -> torch.Tensor:
     "Bone lengths (..., J-1) of joints x."
     return joints_to_bones(x, skel).norm(dim=-1)
 
+# %% ../nbs/01_geometry.ipynb #092dde53
 def root_centre(x, root: int = 0) -> torch.Tensor:
     "Subtract the root joint from every joint."
     x = as_tensor(x)
@@ -119,6 +128,7 @@ def mm_to_m(x):
     "Millimetres -> metres (tensor or array, any shape)."
     return x / MM_PER_M
 
+# %% ../nbs/01_geometry.ipynb #cee07a50
 def m_to_mm(x):
     "Metres -> millimetres (tensor or array, any shape); the inverse of `mm_to_m`."
     return x * MM_PER_M
@@ -147,11 +157,13 @@ def world_to_camera(x, R, t) -> torch.Tensor:
     x, R, t = as_tensor(x), as_tensor(R), as_tensor(t)
     return ((x - t.unsqueeze(-2)) @ R.transpose(-1, -2))
 
+# %% ../nbs/01_geometry.ipynb #f8a0d92b
 def camera_to_world(x, R, t) -> torch.Tensor:
     "Inverse of `world_to_camera`."
     x, R, t = as_tensor(x), as_tensor(R), as_tensor(t)
     return x @ R + t.unsqueeze(-2)
 
+# %% ../nbs/01_geometry.ipynb #24b802c5
 def project(x, intrinsics, distortion=None, eps: float = 1e-6) -> torch.Tensor:
     "Perspective projection (..., J, 2) in pixels of camera-space points (..., J, 3) with intrinsics (..., 4)."
     x, K = as_tensor(x), as_tensor(intrinsics)
@@ -165,12 +177,14 @@ def project(x, intrinsics, distortion=None, eps: float = 1e-6) -> torch.Tensor:
         uv = uv * (radial + tan) + d[..., 3:5].flip(-1) * r2
     return uv * K[..., None, 0:2] + K[..., None, 2:4]
 
+# %% ../nbs/01_geometry.ipynb #65185c3e
 def project_weak(x, scale, offset=None) -> torch.Tensor:
     "Weak-perspective (scaled orthographic) projection: scale · (x, y) + offset."
     x = as_tensor(x)
     out = as_tensor(scale)[..., None, None] * x[..., :2]
     return out if offset is None else out + as_tensor(offset).unsqueeze(-2)
 
+# %% ../nbs/01_geometry.ipynb #f66a969f
 def look_at(eye, target, up=(0., 0., 1.)) -> torch.Tensor:
     "World-to-camera rotations (..., 3, 3) of cameras at `eye` looking at `target` (camera y points down, world `up` up)."
     eye, target, up = as_tensor(eye), as_tensor(target), as_tensor(up)
@@ -188,6 +202,7 @@ def normalize_screen(uv, w, h) -> torch.Tensor:
     w, h = w[..., None, None], h[..., None, None]
     return torch.cat([uv[..., :1] / w * 2 - 1, uv[..., 1:2] / w * 2 - h / w], -1)
 
+# %% ../nbs/01_geometry.ipynb #539c8dc1
 def denormalize_screen(uv, w, h) -> torch.Tensor:
     "Inverse of `normalize_screen`."
     uv, w, h = as_tensor(uv), as_tensor(w), as_tensor(h)

@@ -13,6 +13,7 @@ import torch
 from .skeleton import Skeleton, H36M17, get_skeleton
 from .geometry import (as_tensor, euler_to_matrix, axis_angle_to_matrix, axis_rotation, forward_kinematics, mm_to_m,
                                 joints_to_bones, project, root_centre, normalize_screen)
+from .data import PoseSet, h36m_cameras
 
 # %% auto #0
 __all__ = ['ORIENTATION_JOINT', 'BoneFrames', 'bone_frames', 'inverse_kinematics', 'forward_kinematics_angles',
@@ -58,6 +59,7 @@ class BoneFrames:
     orient: int           # bone index whose angles hold the body orientation (parent frame = camera frame)
     parent_bone: np.ndarray  # (B,) parent bone index, -1 for bones leaving the root
 
+# %% ../nbs/09_kinematics.ipynb #a26b499d
 def bone_frames(skel: Skeleton = H36M17) -> BoneFrames:
     "The frame definition `BoneFrames` of `skel` (Human3.6M 17- or 16-joint layouts)."
     names = skel.joint_names
@@ -358,7 +360,7 @@ class AngleRanges:
 
     def table(self, degrees: bool = True):
         "A pandas table: one row per (action, bone, angle) with lo, hi and width."
-        import pandas as pd
+        import pandas as pd   # lazy: pandas adds 0.85-1.07 s to `import posebench.kinematics` (python -X importtime, after torch); only this display method needs it
         f = 180 / math.pi if degrees else 1.
         A, B, _ = self.lo.shape
         idx = pd.MultiIndex.from_product([self.actions, self.skeleton.joint_names[1:], _ANGLE_NAMES], names=['action', 'bone', 'angle'])
@@ -417,6 +419,7 @@ def bone_templates(poses, subjects, skel: Skeleton = H36M17):
     names = sorted(set(subjects.tolist()))
     return torch.stack([lengths[torch.as_tensor(subjects == s)].median(0).values for s in names]), names
 
+# %% ../nbs/09_kinematics.ipynb #f33d4ca9
 def interpolate_keyframes(keys, frames_per_key: int, length: int = None) -> torch.Tensor:
     "PoseGU eq. 7: (S, K, ...) key-frame angles -> (S, T, ...) with θ_t = θ_{k-1} + (t/n)(θ_k - θ_{k-1}), T = (K-1)n + 1."
     keys = as_tensor(keys)
@@ -430,7 +433,7 @@ def interpolate_keyframes(keys, frames_per_key: int, length: int = None) -> torc
     f = ((t - k * n).to(keys.dtype) / n).reshape(1, T, *([1] * (keys.ndim - 2)))
     return keys[:, k] + f * (keys[:, k + 1] - keys[:, k])
 
-# %% ../nbs/09_kinematics.ipynb #86a5aadc
+# %% ../nbs/09_kinematics.ipynb #8147b36b
 @dataclass(eq=False)
 class PoseGenerator:
     "PoseGU's pose generator: key-frame angles inside per-action ranges, interpolated sequences, body templates, cameras."
@@ -455,7 +458,6 @@ class PoseGenerator:
         if not (torch.isfinite(self.bone_templates).all() and (self.bone_templates > 0).all()):
             raise ValueError("PoseGenerator.bone_templates: lengths must be finite and > 0")
         if self.cameras is None:
-            from posebench.data import h36m_cameras
             self.cameras = h36m_cameras()
         self.cameras = as_tensor(self.cameras).to(self.ranges.lo.device)
         if self.cameras.ndim == 1: self.cameras = self.cameras[None]
@@ -541,7 +543,6 @@ class PoseGenerator:
 
     def generate(self, n: int, seed: int = 0, device=None):
         "A `PoseSet` of `n` generated poses (whole sequences of `sequence_length` frames, the last one cut to fit)."
-        from posebench.data import PoseSet
         if n < 1: raise ValueError(f"PoseGenerator.generate: n must be >= 1, got {n}")
         g = torch.Generator(device=self.device).manual_seed(int(seed))
         T = self.sequence_length
@@ -583,6 +584,7 @@ class PoseGenerator:
         kwargs.setdefault('fps', seeds.fps)
         return cls(ranges, templates, cameras, template_names=tuple(names), **kwargs)
 
+# %% ../nbs/09_kinematics.ipynb #18b80810
 def select_seeds(poses, per_action: int = 20, seed: int = 0):
     "Indices of `per_action` random samples of every action of a `PoseSet` (all of them when an action has fewer)."
     g = np.random.default_rng(seed)

@@ -11,11 +11,11 @@ import numpy as np
 import torch
 from torch import nn
 from .skeleton import H36M17
-from .geometry import as_tensor, normalize_screen, denormalize_screen, project, m_to_mm, root_centre, euler_to_matrix
+from .geometry import as_tensor, normalize_screen, denormalize_screen, project, m_to_mm, root_centre, euler_to_matrix, MM_PER_M
 from .kinematics import inverse_kinematics, forward_kinematics_angles, bone_frames
 from .models import get_model, MODELS
 from .train import atomic_write
-from .recipe import save_model, load_model
+from .recipe import save_model, load_model, predict_batches, eval_mode
 from .viz import skeleton_traces, to_display, animation_figure
 from .data import PoseSet
 from .data.checks import check_fps
@@ -26,8 +26,8 @@ __all__ = ['COCO17', 'BODY25', 'LAYOUTS', 'BODY25_TO_COCO17', 'FORMATS', 'SPINE_
            'detect_format', 'read_keypoints', 'body25_to_coco17', 'coco17_to_h36m17', 'to_h36m17', 'check_units',
            'to_pixels', 'check_anatomy', 'fill_gaps', 'gap_report', 'estimate_root', 'LiftResult', 'lift_keypoints',
            'save_npz', 'save_json', 'lift_figure', 'save_html', 'fixed_length_pose', 'bvh_text', 'save_bvh',
-           'save_lift', 'lifted_poseset', 'coco_points_3d', 'make_detector_keypoints', 'write_coco_json',
-           'write_mmpose_json', 'coco17_to_body25', 'write_openpose_dir', 'write_keypoints_npz']
+           'save_lift', 'coco_points_3d', 'make_detector_keypoints', 'write_coco_json', 'write_mmpose_json',
+           'coco17_to_body25', 'write_openpose_dir', 'write_keypoints_npz', 'read_lift', 'lifted_poseset']
 
 # %% ../nbs/17_lift.ipynb #d26b0769
 COCO17 = ('nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear', 'left_shoulder', 'right_shoulder',
@@ -44,43 +44,6 @@ def layout_joints(layout: str) -> tuple:
     "Joint names of `layout` ('coco17', 'body25' or 'h36m17'); unknown names raise a `ValueError` listing the valid ones."
     if layout not in LAYOUTS: raise ValueError(f"unknown key-point layout {layout!r}; valid: {list(LAYOUTS)}")
     return LAYOUTS[layout]
-
-# %% ../nbs/17_lift.ipynb #6b812fac
-@dataclass(eq=False)
-class Keypoints2D:
-    "2D key points of one person: pixels (F, J, 2), scores (F, J), frame ids (F,), layout, image size, source."
-    xy: torch.Tensor            # (F, J, 2) pixels (x right, y down)
-    score: torch.Tensor         # (F, J) confidence in [0, 1]; 0 = missing
-    frame: np.ndarray           # (F,) int frame ids
-    layout: str = 'coco17'
-    image_size: tuple | None = None   # (width, height) in pixels
-    source: str = '<memory>'    # file (or folder) the points came from, for messages
-
-    def __post_init__(self):
-        self.xy, self.score = as_tensor(self.xy), as_tensor(self.score)
-        self.frame = np.asarray(self.frame, dtype=np.int64).reshape(-1)
-        J = len(layout_joints(self.layout))
-        if self.xy.ndim != 3 or self.xy.shape[1:] != (J, 2) or self.score.shape != self.xy.shape[:2] \
-                or len(self.frame) != self.xy.shape[0]:
-            raise ValueError(f"{self.source}: key points of layout {self.layout!r} must be xy (F, {J}, 2), score (F, {J}) "
-                             f"and frame (F,), got xy {tuple(self.xy.shape)}, score {tuple(self.score.shape)}, "
-                             f"frame {self.frame.shape}")
-        if self.image_size is not None: self.image_size = _image_size(self.source, self.image_size)
-
-    def __len__(self): return self.xy.shape[0]
-    @property
-    def joints(self) -> tuple: return layout_joints(self.layout)
-
-    def replace(self, **kw) -> 'Keypoints2D':
-        "A copy with some fields replaced."
-        d = dict(xy=self.xy, score=self.score, frame=self.frame, layout=self.layout, image_size=self.image_size,
-                 source=self.source)
-        d.update(kw)
-        return Keypoints2D(**d)
-
-    def __repr__(self):
-        return (f"Keypoints2D({Path(self.source).name!r}, {len(self)} frames, layout {self.layout}, "
-                f"image {self.image_size})")
 
 # %% ../nbs/17_lift.ipynb #786adc57
 def _fail(source, check, msg, fix=''):
@@ -164,6 +127,47 @@ def _check_count(source, layout, n, what):
     if n != J: _fail(source, 'layout', f"{what} has {n} key points, layout {layout!r} has {J} ({n} points is {_count_hint(n)})",
                      "Declare the layout that matches the file with layout=...")
 
+
+
+# %% ../nbs/17_lift.ipynb #6b812fac
+@dataclass(eq=False)
+class Keypoints2D:
+    "2D key points of one person: pixels (F, J, 2), scores (F, J), frame ids (F,), layout, image size, source."
+    xy: torch.Tensor            # (F, J, 2) pixels (x right, y down)
+    score: torch.Tensor         # (F, J) confidence in [0, 1]; 0 = missing
+    frame: np.ndarray           # (F,) int frame ids
+    layout: str = 'coco17'
+    image_size: tuple | None = None   # (width, height) in pixels
+    source: str = '<memory>'    # file (or folder) the points came from, for messages
+
+    def __post_init__(self):
+        self.xy, self.score = as_tensor(self.xy), as_tensor(self.score)
+        self.frame = np.asarray(self.frame, dtype=np.int64).reshape(-1)
+        J = len(layout_joints(self.layout))
+        if self.xy.ndim != 3 or self.xy.shape[1:] != (J, 2) or self.score.shape != self.xy.shape[:2] \
+                or len(self.frame) != self.xy.shape[0]:
+            raise ValueError(f"{self.source}: key points of layout {self.layout!r} must be xy (F, {J}, 2), score (F, {J}) "
+                             f"and frame (F,), got xy {tuple(self.xy.shape)}, score {tuple(self.score.shape)}, "
+                             f"frame {self.frame.shape}")
+        if self.image_size is not None: self.image_size = _image_size(self.source, self.image_size)
+
+    def __len__(self): return self.xy.shape[0]
+    @property
+    def joints(self) -> tuple: return layout_joints(self.layout)
+
+    def replace(self, **kw) -> 'Keypoints2D':
+        "A copy with some fields replaced."
+        d = dict(xy=self.xy, score=self.score, frame=self.frame, layout=self.layout, image_size=self.image_size,
+                 source=self.source)
+        d.update(kw)
+        return Keypoints2D(**d)
+
+    def __repr__(self):
+        return (f"Keypoints2D({Path(self.source).name!r}, {len(self)} frames, layout {self.layout}, "
+                f"image {self.image_size})")
+
+
+
 # %% ../nbs/17_lift.ipynb #f4642dee
 def read_coco_json(path, layout: str = 'coco17', person: int | None = None, image_size=None,
                    category_id: int | None = 1) -> Keypoints2D:
@@ -194,6 +198,8 @@ def read_coco_json(path, layout: str = 'coco17', person: int | None = None, imag
     det = np.where(np.isfinite(det), det, kp[..., 2].mean(-1))
     track = np.asarray([r.get('track_id', -1) for r in dets])
     return _pick_person(path, layout, frame, kp[..., :2], kp[..., 2], det, track, person, image_size, complete)
+
+
 
 # %% ../nbs/17_lift.ipynb #f0e0b115
 def read_mmpose_json(path, layout: str = 'coco17', person: int | None = None, image_size=None) -> Keypoints2D:
@@ -234,6 +240,8 @@ def read_mmpose_json(path, layout: str = 'coco17', person: int | None = None, im
     track = np.asarray([k.get('track_id', -1) for _, k in rows])
     return _pick_person(path, layout, [r[0] for r in rows], xy[..., :2], sc, det, track, person, image_size)
 
+
+
 # %% ../nbs/17_lift.ipynb #4eb611f7
 def read_openpose_dir(path, layout: str = 'body25', person: int | None = None, image_size=None) -> Keypoints2D:
     "A folder of OpenPose JSON files (one per frame, `people[i].pose_keypoints_2d`) -> `Keypoints2D` (BODY_25)."
@@ -262,6 +270,8 @@ def read_openpose_dir(path, layout: str = 'body25', person: int | None = None, i
     track = np.asarray([int(t) if t is not None else -1 for t in pid])
     det = kp[..., 2].mean(-1)
     return _pick_person(p, layout, [r[0] for r in rows], kp[..., :2], kp[..., 2], det, track, person, image_size)
+
+
 
 # %% ../nbs/17_lift.ipynb #93611ea5
 def read_array(path, layout: str | None = None, image_size=None) -> Keypoints2D:
@@ -314,6 +324,8 @@ def read_array(path, layout: str | None = None, image_size=None) -> Keypoints2D:
     if frame.shape != (len(kp),): _fail(p, "'frame'", f"{frame.size} frame ids for {len(kp)} frames of key points")
     return _pick_person(p, layout, frame, kp[..., :2], sc, np.ones(len(kp)), -np.ones(len(kp)), None, image_size)
 
+
+
 # %% ../nbs/17_lift.ipynb #e40954b4
 FORMATS = ('coco', 'mmpose', 'openpose', 'array')
 
@@ -334,26 +346,30 @@ def detect_format(path) -> str:
     if isinstance(d, list) and not d: _fail(p, 'empty file', 'an empty JSON list, no detections')
     _fail(p, 'format', 'not a COCO, MMPose or OpenPose key-point file', f"Pass format= one of {list(FORMATS)}")
 
+# %% ../nbs/17_lift.ipynb #61acdf2a
 def read_keypoints(path, format: str = 'auto', layout: str | None = None, person: int | None = None,
                    image_size=None) -> Keypoints2D:
     "Read 2D key points of one person from a COCO / MMPose / OpenPose file (folder) or an npz/CSV array."
-    fmt = detect_format(path) if format == 'auto' else format
+    fmt = detect_format(path) if format == 'auto' else 'array' if format in ('npz', 'csv') else format
     if fmt == 'coco': return read_coco_json(path, layout or 'coco17', person, image_size)
     if fmt == 'mmpose': return read_mmpose_json(path, layout or 'coco17', person, image_size)
     if fmt == 'openpose': return read_openpose_dir(path, layout or 'body25', person, image_size)
     if fmt == 'array': return read_array(path, layout, image_size)
-    raise ValueError(f"{path}: format: unknown format {format!r}; valid: 'auto' or {list(FORMATS)}")
+    raise ValueError(f"{path}: format: unknown format {format!r}; valid: 'auto', {list(FORMATS)} ('npz' and 'csv' mean 'array')")
+
+
 
 # %% ../nbs/17_lift.ipynb #b72cd678
-SPINE_FRACTION = 0.5                       # Spine = Hip + f (Thorax - Hip)
-HEAD_FACTORS = {'Nose': 0.75, 'Head': 1.3}  # joint = Thorax + k (face centre - Thorax)
-FACE_FROM_TORSO = 0.4                       # no face point: face centre = Thorax + f (Thorax - Hip)
-
 def body25_to_coco17(xy, score):
     "BODY_25 key points (..., 25, 2) and scores (..., 25) -> COCO-17."
     xy, score = as_tensor(xy), as_tensor(score)
     idx = list(BODY25_TO_COCO17)
     return xy[..., idx, :], score[..., idx]
+
+# %% ../nbs/17_lift.ipynb #4799ab9e
+SPINE_FRACTION = 0.5                       # Spine = Hip + f (Thorax - Hip)
+HEAD_FACTORS = {'Nose': 0.75, 'Head': 1.3}  # joint = Thorax + k (face centre - Thorax)
+FACE_FROM_TORSO = 0.4                       # no face point: face centre = Thorax + f (Thorax - Hip)
 
 def _face_centre(xy, score, min_score, thorax, hip):
     "Mean of the confident ears if both are, else of all confident face points (COCO 0-4), else Thorax + 0.4 (Thorax - Hip)."
@@ -385,6 +401,7 @@ def coco17_to_h36m17(xy, score, min_score: float = 0.3):
     names = H36M17.joint_names
     return torch.stack([out[n][0] for n in names], -2), torch.stack([out[n][1] for n in names], -1)
 
+# %% ../nbs/17_lift.ipynb #2ead7e51
 def to_h36m17(kp: Keypoints2D, min_score: float = 0.3) -> Keypoints2D:
     "The key points mapped to the model's Human3.6M-17 layout (BODY_25 -> COCO-17 -> H36M-17)."
     xy, sc, layout = kp.xy, kp.score, kp.layout
@@ -420,12 +437,15 @@ def check_units(kp: Keypoints2D, min_score: float = 0.3, units: str = 'pixels'):
                           "Pass units='pixels'")
     else: raise ValueError(f"units must be 'pixels', 'normalised' or 'relative', got {units!r}")
 
+# %% ../nbs/17_lift.ipynb #88c18796
 def to_pixels(kp: Keypoints2D, units: str) -> Keypoints2D:
     "Key points in `units` ('pixels', 'normalised' screen coordinates, 'relative' [0, 1]) converted to pixels."
     if units == 'pixels': return kp
     w, h = kp.image_size
     if units == 'relative': return kp.replace(xy=kp.xy * torch.tensor([w, h]))
     return kp.replace(xy=denormalize_screen(kp.xy, torch.tensor(w), torch.tensor(h)))
+
+
 
 # %% ../nbs/17_lift.ipynb #4d4431e9
 _UPDOWN = {'coco17': (('left_shoulder', 'right_shoulder'), ('left_hip', 'right_hip'), ('left_ankle', 'right_ankle')),
@@ -439,8 +459,8 @@ def _side(layout, side, part):
     if layout == 'coco17': return f"{'left' if side == 'L' else 'right'}_{part}"
     return side + part
 
-def check_anatomy(kp: Keypoints2D, min_score: float = 0.3) -> dict:
-    "Anatomy checks of the declared layout (up/down, left/right, left/right bone lengths); raises a `ValueError` or returns the measures."
+def check_anatomy(kp: Keypoints2D, min_score: float = 0.3, max_jump: float = 0.25) -> dict:
+    "Anatomy checks of the declared layout (up/down, left/right, bone lengths and their consistency over frames); raises a `ValueError` or returns the measures."
     names = {n: i for i, n in enumerate(kp.joints)}
     L = kp.layout
     pt = lambda ns: (kp.xy[:, [names[n] for n in ns]].mean(1), (kp.score[:, [names[n] for n in ns]] >= min_score).all(1))
@@ -449,12 +469,17 @@ def check_anatomy(kp: Keypoints2D, min_score: float = 0.3) -> dict:
     chain = [pt(g) for g in _UPDOWN[L]]
     for (a, ok_a), (b, ok_b), ga, gb in zip(chain[:-1], chain[1:], _UPDOWN[L][:-1], _UPDOWN[L][1:]):
         ok = ok_a & ok_b
-        if int(ok.sum()) < 5: continue
-        frac = float((a[ok, 1] < b[ok, 1]).float().mean())
+        if int(ok.sum()) < 10: continue
+        d = b - a                                                       # upper group -> lower group (pixels)
+        n = d.norm(dim=-1)
+        upright = ok & (d[:, 1].abs() > d[:, 0].abs()) & (n >= 0.5 * n[ok].quantile(0.9))   # vertically apart
+        if int(upright.sum()) < 10: continue                            # lying, or too few frames: not judged
+        frac = float((a[upright, 1] < b[upright, 1]).float().mean())
         report[f"{'+'.join(ga)} above {'+'.join(gb)}"] = frac
         if frac < 0.25:
             _fail(kp.source, 'layout (up/down)', f"{'/'.join(ga)} is above {'/'.join(gb)} in only {100 * frac:.0f}% of "
-                  f"{int(ok.sum())} frames (image y points down): the joints are not in {L!r} order", fix)
+                  f"{int(upright.sum())} frames where they are vertically apart (image y points down): the joints are "
+                  f"not in {L!r} order", fix)
     up = pt(_UPDOWN[L][0])[0] - pt(_UPDOWN[L][1])[0]                     # torso vector hips -> shoulders (pixels)
     scale = up.norm(dim=-1).clamp_min(1e-6)
     dx = {}
@@ -493,7 +518,24 @@ def check_anatomy(kp: Keypoints2D, min_score: float = 0.3) -> dict:
         if not 0.5 <= ratio <= 2:
             _fail(kp.source, 'layout (bone lengths)', f"the left {a}-{b} bone is {ratio:.2f} times the right one (90th percentiles of "
                   f"{int(ok.sum())} frames): the joints are not in {L!r} order", fix)
+    jumps = []
+    for a, b in _LIMBS[L]:
+        for side in 'LR':
+            (pa, oa), (pb, ob) = pt([_side(L, side, a)]), pt([_side(L, side, b)])
+            ok, n = oa & ob, (pa - pb).norm(dim=-1)
+            pair = ok[1:] & ok[:-1]                                     # consecutive frames, both confident
+            if int(pair.sum()) < 10: continue
+            jumps.append(float((n[1:] - n[:-1]).abs()[pair].median() / n[ok].median().clamp_min(1e-6)))
+    if jumps:
+        jump = float(np.median(jumps))
+        report['leg bone length change per frame'] = jump
+        if jump > max_jump:
+            _fail(kp.source, 'layout (bone-length consistency)', f"the leg bones' 2D lengths change by {100 * jump:.0f}% of their "
+                  f"median length from one frame to the next (median over frames and {len(jumps)} leg bones; real video "
+                  f"at 30 fps stays below 9%): the joints are not the same bones in every frame", fix)
     return report
+
+
 
 # %% ../nbs/17_lift.ipynb #79472629
 def fill_gaps(xy, valid, max_gap: int = 10):
@@ -514,6 +556,7 @@ def fill_gaps(xy, valid, max_gap: int = 10):
     short = missing & has_p & has_n & ((nxt - prev - 1) <= max_gap)
     return out, short, missing & ~short
 
+# %% ../nbs/17_lift.ipynb #2a30fd26
 def gap_report(mask, frame, joints) -> list:
     "Runs of True in `mask` (F, J) as [{'joint', 'first_frame', 'last_frame', 'frames'}], for the lift report."
     m = np.asarray(mask, dtype=bool)
@@ -563,6 +606,7 @@ class LiftResult:
         return (f"LiftResult({len(self)} frames from {Path(self.keypoints.source).name!r}, {int(self.filled.sum())} joints "
                 f"filled, {int(self.guessed.sum())} guessed, root {'estimated' if self.root is not None else 'not estimated'})")
 
+# %% ../nbs/17_lift.ipynb #6c936792
 def _check_lift_options(min_score, max_gap, batch_size, focal, centre):
     "Refuse options that would silently give a wrong lift: a score threshold outside [0, 1], negative gaps, a bad focal length."
     num = lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
@@ -581,7 +625,8 @@ def _check_lift_options(min_score, max_gap, batch_size, focal, centre):
 
 def lift_keypoints(source, model, format: str = 'auto', layout: str | None = None, image_size=None,
                    person: int | None = None, min_score: float = 0.3, max_gap: int = 10, units: str = 'pixels',
-                   check: bool = True, focal=None, centre=None, batch_size: int = 4096, device=None) -> LiftResult:
+                   check: bool = True, focal=None, centre=None, batch_size: int = 4096, device=None,
+                   max_jump: float = 0.25) -> LiftResult:
     "Read 2D key points (file or `Keypoints2D`), check, fill, map to H36M-17, normalise and lift with `model` (module or file)."
     _check_lift_options(min_score, max_gap, batch_size, focal, centre)
     kp = source if isinstance(source, Keypoints2D) else read_keypoints(source, format, layout, person, image_size)
@@ -599,7 +644,7 @@ def lift_keypoints(source, model, format: str = 'auto', layout: str | None = Non
         names = [kp.joints[j] for j in bad.nonzero().ravel().tolist()]
         _fail(kp.source, 'score threshold', f'joint(s) {names} are below min_score={min_score} in every frame '
               f'(highest score {float(kp.score[:, bad].max()):.3f}); nothing to fill them from', 'Lower min_score=...')
-    checks = check_anatomy(kp, min_score) if check else {}
+    checks = check_anatomy(kp, min_score, max_jump) if check else {}
     xy, filled, guessed = fill_gaps(kp.xy, ok, max_gap)
     filled, guessed = filled & ~never, guessed & ~never
     score = torch.where(ok, kp.score, torch.where(filled, torch.full_like(kp.score, min_score), torch.zeros_like(kp.score)))
@@ -609,17 +654,15 @@ def lift_keypoints(source, model, format: str = 'auto', layout: str | None = Non
     w, h = h36.image_size
     x = normalize_screen(h36.xy, torch.tensor(w), torch.tensor(h))
     if device is not None: net = net.to(device)     # (moves the module; default: wherever the model is)
-    dev = next(net.parameters()).device
-    was_training = net.training
-    net.eval()
-    with torch.no_grad():
-        y = torch.cat([net(x[i:i + batch_size].to(dev)).float().cpu() for i in range(0, len(x), batch_size)])
-    net.train(was_training)
+    with eval_mode(net), torch.no_grad():
+        y = predict_batches(net, x, next(net.parameters()).device, batch_size)
     pose = m_to_mm(root_centre(y))
     root = None
     if focal is not None:
         root = estimate_root(pose, h36.xy, h36.score, focal, centre if centre is not None else (w / 2, h / 2))
     return LiftResult(pose, h36, kp.layout, filled.numpy(), guessed.numpy(), root, checks)
+
+
 
 # %% ../nbs/17_lift.ipynb #917c547e
 def save_npz(result: LiftResult, path):
@@ -628,9 +671,11 @@ def save_npz(result: LiftResult, path):
                   scores=result.keypoints.score.numpy(), frame=result.frame, joint_names=np.asarray(H36M17.joint_names),
                   image_size=np.asarray(result.keypoints.image_size, dtype=np.float64), filled=result.filled,
                   guessed=result.guessed, source_joint_names=np.asarray(layout_joints(result.source_layout)))
+    arrays['source'] = np.str_(result.keypoints.source)
     if result.root is not None: arrays['pose3d_abs_mm'] = result.pose3d_abs.numpy()
     atomic_write(path, lambda f: np.savez_compressed(f, **arrays), 'wb')
 
+# %% ../nbs/17_lift.ipynb #f5357c0a
 def save_json(result: LiftResult, path, decimals: int = 1):
     "3D joints per frame as JSON (mm, camera frame, root-relative; absolute when estimated) with the gap report."
     r = lambda t: np.round(t.numpy().astype(np.float64), decimals).tolist()
@@ -641,27 +686,33 @@ def save_json(result: LiftResult, path, decimals: int = 1):
     if result.root is not None: d['pose3d_abs_mm'] = r(result.pose3d_abs)
     atomic_write(path, lambda f: f.write(json.dumps(d)))
 
+
+
 # %% ../nbs/17_lift.ipynb #80d022f8
 def lift_figure(result: LiftResult, max_frames: int = 300, title: str = ''):
     "A plotly figure animating the 2D key points and the lifted 3D pose side by side (`posebench.viz.animation_figure`)."
     return animation_figure(result.pose3d, result.keypoints.xy, result.frame, result.keypoints.image_size,
                             title or f'{Path(result.keypoints.source).name}: {len(result)} frames', max_frames)
 
+# %% ../nbs/17_lift.ipynb #5b96a327
 def save_html(result: LiftResult, path, include_plotlyjs=True, max_frames: int = 300):
     "Interactive HTML animation (2D input + 3D pose); self-contained unless include_plotlyjs='cdn'."
     html = lift_figure(result, max_frames).to_html(include_plotlyjs=include_plotlyjs, full_html=True, auto_play=False)
     atomic_write(path, lambda f: f.write(html))
 
-# %% ../nbs/17_lift.ipynb #69adae76
-_BVH_UNITS = {'mm': 1.0, 'cm': 0.1, 'm': 0.001}
-_CAM_TO_YUP = torch.diag(torch.tensor([1., -1., -1.], dtype=torch.float64))
 
+
+# %% ../nbs/17_lift.ipynb #69adae76
 def fixed_length_pose(pose3d, lengths=None):
     "(joints rebuilt by FK from IK angles with fixed bone lengths (F,J,3), angles (F,J-1,3), lengths (J-1,)) — median lengths by default."
     x = as_tensor(pose3d).double()
     L, A = inverse_kinematics(x)
     L = L.median(0).values if lengths is None else as_tensor(lengths).double()
     return forward_kinematics_angles(A, L.expand_as(A[..., 0]).contiguous()) + x[:, :1], A, L
+
+# %% ../nbs/17_lift.ipynb #9a16055e
+_BVH_UNITS = {'mm': 1.0, 'cm': 0.1, 'm': 1 / MM_PER_M}   # BVH units per mm
+_CAM_TO_YUP = torch.diag(torch.tensor([1., -1., -1.], dtype=torch.float64))
 
 def _bone_globals(A):
     "Global frames (F, B, 3, 3) of every bone from IK angles, following the IK's frame chain (float64)."
@@ -743,10 +794,13 @@ def bvh_text(pose3d, fps: float = 30.0, root=None, units: str = 'cm', lengths=No
     lines += [' '.join(f'{v:.6f}' for v in row) for row in motion]
     return '\n'.join(lines) + '\n'
 
+# %% ../nbs/17_lift.ipynb #9a898bb8
 def save_bvh(result: LiftResult, path, fps: float = 30.0, units: str = 'cm'):
     "BVH (Y up, `units`) with IK joint angles on the median-bone-length skeleton; opens in Blender (File > Import > BVH)."
     text = bvh_text(result.pose3d, fps, result.root, units)
     atomic_write(path, lambda f: f.write(text))
+
+
 
 # %% ../nbs/17_lift.ipynb #72ace8c0
 def save_lift(result: LiftResult, out_dir, stem: str = 'lifted', fps: float = 30.0, bvh: bool = True, html: bool = True,
@@ -762,17 +816,6 @@ def save_lift(result: LiftResult, out_dir, stem: str = 'lifted', fps: float = 30
     if html: paths['html'] = out / f'{stem}.html'; save_html(result, paths['html'], include_plotlyjs)
     if bvh: paths['bvh'] = out / f'{stem}.bvh'; save_bvh(result, paths['bvh'], fps, bvh_units)
     return paths
-
-# %% ../nbs/17_lift.ipynb #fe3d6c26
-def lifted_poseset(result: LiftResult, fps: float = 30., name: str = 'lifted', depth_mm: float = 5000.) -> PoseSet:
-    "The lifted sequence as a PoseSet (3D joints, the H36M-17 2D key points, a nominal camera) for the skeleton viewer."
-    kp, F = result.keypoints, len(result)
-    if kp.image_size is None: raise ValueError("lifted_poseset: the key points carry no image size; give image_size when lifting")
-    w, h = (float(v) for v in kp.image_size)
-    root = result.root if result.root is not None else torch.tensor([0., 0., depth_mm]).expand(F, 3)
-    camera = torch.tensor([max(w, h), max(w, h), w / 2, h / 2, w, h]).expand(F, 6)   # nominal focal: drawing only
-    return PoseSet((result.pose3d + root[:, None]).float(), kp.xy.float(), camera.float().clone(),
-                   np.full(F, 'video'), np.full(F, name), np.zeros(F, np.int64), float(fps), H36M17, name)
 
 # %% ../nbs/17_lift.ipynb #3c271b0d
 def _unit(v): return v / v.norm(dim=-1, keepdim=True).clamp_min(1e-9)
@@ -795,6 +838,7 @@ def coco_points_3d(pose3d):
     pts.update({k: j(v) for k, v in _COCO_FROM_H36M.items()})
     return torch.stack([pts[n] for n in COCO17], -2), f, r
 
+# %% ../nbs/17_lift.ipynb #60a9055f
 def make_detector_keypoints(ps, noise_px: float = 2.0, drop_rate: float = 0.02, burst: int = 3, seed: int = 0,
                             name: str = 'mocap') -> Keypoints2D:
     "Detector-like COCO-17 key points (pixel noise, face scores by facing, dropped bursts) of the frames of `ps` (one video)."
@@ -818,6 +862,8 @@ def make_detector_keypoints(ps, noise_px: float = 2.0, drop_rate: float = 0.02, 
     xy = torch.where(dropped[..., None], xy + 25 * torch.randn(xy.shape, generator=g), xy)
     return Keypoints2D(xy, score, np.arange(F), 'coco17', (float(K[0, 4]), float(K[0, 5])), name)
 
+
+
 # %% ../nbs/17_lift.ipynb #82c55db2
 def _people(kp, others):
     return [kp] + list(others)
@@ -832,6 +878,7 @@ def write_coco_json(kp: Keypoints2D, path, others=()):
                 for f, row, s, any_ in zip(k.frame, a, det, (k.score > 0.05).any(-1).tolist()) if any_]
     atomic_write(path, lambda f: f.write(json.dumps(out)))
 
+# %% ../nbs/17_lift.ipynb #5b6d58c1
 def write_mmpose_json(kp: Keypoints2D, path, others=()):
     "MMPose prediction JSON ({'meta_info', 'instance_info': [{frame_id, instances}]}) of COCO-17 key points."
     people = _people(kp, others)
@@ -847,6 +894,7 @@ def write_mmpose_json(kp: Keypoints2D, path, others=()):
     meta = {'dataset_name': 'coco', 'num_keypoints': 17, 'keypoint_id2name': dict(enumerate(COCO17))}
     atomic_write(path, lambda f: f.write(json.dumps({"meta_info": meta, "instance_info": frames})))
 
+# %% ../nbs/17_lift.ipynb #506e9415
 def coco17_to_body25(xy, score):
     "COCO-17 (..., 17, 2) -> BODY_25 (..., 25, 2): Neck and MidHip as midpoints, foot points missing (score 0)."
     xy, score = as_tensor(xy), as_tensor(score)
@@ -858,6 +906,7 @@ def coco17_to_body25(xy, score):
         s[..., b] = torch.minimum(score[..., c[l]], score[..., c[r]])
     return out, s
 
+# %% ../nbs/17_lift.ipynb #136a5cf3
 def write_openpose_dir(kp: Keypoints2D, folder, stem: str = 'video', others=()):
     "One OpenPose BODY_25 JSON per frame (`<stem>_<frame:012d>_keypoints.json`) of COCO-17 key points."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
@@ -869,8 +918,51 @@ def write_openpose_dir(kp: Keypoints2D, folder, stem: str = 'video', others=()):
         d = {'version': 1.3, 'people': people}
         atomic_write(folder / f'{stem}_{fid:012d}_keypoints.json', lambda f, d=d: f.write(json.dumps(d)))
 
+# %% ../nbs/17_lift.ipynb #68d248b7
 def write_keypoints_npz(kp: Keypoints2D, path):
     "The array format read by `read_array`: keypoints (F, J, 3) = x, y, score, frame, image_size, layout."
     arrays = dict(keypoints=torch.cat([kp.xy, kp.score[..., None]], -1).numpy(), frame=kp.frame, layout=np.str_(kp.layout))
     if kp.image_size is not None: arrays['image_size'] = np.asarray(kp.image_size)
     atomic_write(path, lambda f: np.savez(f, **arrays), 'wb')
+
+
+
+# %% ../nbs/17_lift.ipynb #599e7a56
+_LIFT_KEYS = ('pose3d_mm', 'keypoints2d_px', 'scores', 'frame', 'image_size', 'filled', 'guessed', 'source_joint_names')
+
+def read_lift(path) -> LiftResult:
+    "A `LiftResult` from the npz written by `save_npz` / `save_lift` (3D joints, 2D input, gaps, root when estimated)."
+    p = Path(path)
+    if not p.is_file(): _fail(p, 'file', 'not found')
+    try: z = np.load(p, allow_pickle=False)
+    except Exception as e: _fail(p, 'format', f"not a readable npz file ({type(e).__name__}: {e})")
+    with z:
+        missing = [k for k in _LIFT_KEYS if k not in z.files]
+        if missing: _fail(p, 'format', f"no {missing} array(s) (keys {z.files}): not written by save_lift")
+        a = {k: z[k] for k in z.files}
+    names = tuple(a['source_joint_names'].tolist())
+    layout = next((k for k, v in LAYOUTS.items() if v == names), None)
+    if layout is None: _fail(p, "'source_joint_names'", f"{list(names)[:4]}... is not a known layout ({list(LAYOUTS)})")
+    F = len(a['pose3d_mm'])
+    if a['pose3d_mm'].shape != (F, 17, 3) or a['filled'].shape != (F, len(names)) or a['guessed'].shape != (F, len(names)):
+        _fail(p, "'pose3d_mm'", f"shapes pose3d_mm {a['pose3d_mm'].shape}, filled {a['filled'].shape}, guessed "
+              f"{a['guessed'].shape} do not fit (F, 17, 3) and (F, {len(names)})")
+    source = str(a['source']) if 'source' in a else str(p)
+    kp = Keypoints2D(torch.as_tensor(a['keypoints2d_px']), torch.as_tensor(a['scores']), a['frame'], 'h36m17',
+                     tuple(a['image_size'].tolist()), source)
+    pose = torch.as_tensor(a['pose3d_mm'])
+    root = torch.as_tensor(a['pose3d_abs_mm'][:, 0] - a['pose3d_mm'][:, 0]) if 'pose3d_abs_mm' in a else None
+    return LiftResult(pose, kp, layout, a['filled'].astype(bool), a['guessed'].astype(bool), root)
+
+# %% ../nbs/17_lift.ipynb #d648aa10
+def lifted_poseset(result: LiftResult | str | os.PathLike, fps: float = 30., name: str = 'lifted',
+                   depth_mm: float = 5000.) -> PoseSet:
+    "A lift (a `LiftResult` or the npz `save_lift` wrote) as a PoseSet (3D joints, H36M-17 2D, nominal camera) for the viewer."
+    if isinstance(result, (str, os.PathLike)): result = read_lift(result)
+    kp, F = result.keypoints, len(result)
+    if kp.image_size is None: raise ValueError("lifted_poseset: the key points carry no image size; give image_size when lifting")
+    w, h = (float(v) for v in kp.image_size)
+    root = result.root if result.root is not None else torch.tensor([0., 0., depth_mm]).expand(F, 3)
+    camera = torch.tensor([max(w, h), max(w, h), w / 2, h / 2, w, h]).expand(F, 6)   # nominal focal: drawing only
+    return PoseSet((result.pose3d + root[:, None]).float(), kp.xy.float(), camera.float().clone(),
+                   np.full(F, 'video'), np.full(F, name), np.zeros(F, np.int64), float(fps), H36M17, name)

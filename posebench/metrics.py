@@ -79,6 +79,7 @@ def joint_errors(pred, gt, root_centre: bool = True, root: int = 0) -> torch.Ten
     p, g = _centre(p, g, root_centre, root)
     return (p - g).norm(dim=-1)
 
+# %% ../nbs/02_metrics.ipynb #faa76cd6
 def mpjpe(pred, gt, joints=None, reduce: str = 'mean', root_centre: bool = True, root: int = 0) -> torch.Tensor:
     "Protocol 1 (VideoPose3D/PoseAug `mpjpe`): mean per-joint position error in mm after root-centring both poses."
     p, g = _check_pair(pred, gt, 'mpjpe')
@@ -102,6 +103,7 @@ def p_mpjpe(pred, gt, joints=None, reduce: str = 'mean', allow_reflection: bool 
     aligned = procrustes(p, g, allow_reflection=allow_reflection).double()
     return _reduce(_select((aligned - g).norm(dim=-1), joints, 'p_mpjpe'), reduce, 'p_mpjpe')
 
+# %% ../nbs/02_metrics.ipynb #2ba35fde
 def n_mpjpe(pred, gt, joints=None, reduce: str = 'mean', root_centre: bool = True, root: int = 0) -> torch.Tensor:
     "N-MPJPE (VideoPose3D `n_mpjpe`): MPJPE after the per-sample scale s = Σ(pred·gt)/Σ(pred·pred) (root-centred)."
     p, g = _check_pair(pred, gt, 'n_mpjpe')
@@ -121,6 +123,7 @@ def pck(pred, gt, threshold: float = 150., joints=None, reduce: str = 'mean', ro
     err = _select(joint_errors(pred, gt, root_centre, root), joints, 'pck')
     return _reduce((err < threshold).double() * 100, reduce, 'pck')
 
+# %% ../nbs/02_metrics.ipynb #fe31052e
 def auc(pred, gt, thresholds=AUC_THRESHOLDS, joints=None, reduce: str = 'mean', root_centre: bool = True,
         root: int = 0) -> torch.Tensor:
     "AUC (PoseAug `compute_AUC`, 3DHP): mean PCK (%) over `thresholds` (default linspace(0, 150, 31), 0 included)."
@@ -140,6 +143,7 @@ def per_joint_error(pred, gt, skeleton: Skeleton = H36M17, root_centre: bool = T
                          f"{skeleton.num_joints}")
     return {n: float(e) for n, e in zip(skeleton.joint_names, err.tolist())}
 
+# %% ../nbs/02_metrics.ipynb #a1b7bd6e
 def per_group_error(pred, gt, skeleton: Skeleton = H36M17, kind: str = 'dof', root_centre: bool = True) -> dict:
     "Protocol-1 error (mm) of each part of `skeleton.part(kind)` (default the DOF groups): {part: float}."
     err = mpjpe(pred, gt, reduce='joint', root_centre=root_centre)
@@ -148,6 +152,7 @@ def per_group_error(pred, gt, skeleton: Skeleton = H36M17, kind: str = 'dof', ro
                          f"{skeleton.num_joints}")
     return {part: float(err[list(ids)].mean()) for part, ids in skeleton.part(kind).items()}
 
+# %% ../nbs/02_metrics.ipynb #ae8f975f
 def _check_units(p, g, skeleton: Skeleton):
     "Refuse predictions whose bones are metres-long numbers (0.04-1) against ground truth with millimetre bones (40-1000)."
     par = torch.as_tensor(skeleton.parents[1:])
@@ -192,39 +197,35 @@ def evaluate_poses(pred_mm, gt_mm, skeleton: Skeleton = H36M17, actions=None, al
     return out
 
 # %% ../nbs/02_metrics.ipynb #a7fd9ee3
-def _group_runs(results) -> dict:
-    "{method: [results dicts]} from a dict method -> results (or list of results) or a list of results dicts / RunResults."
-    if hasattr(results, 'to_dict'): results = [results]
-    if isinstance(results, (list, tuple)): results = [r.to_dict() if hasattr(r, 'to_dict') else r for r in results]
-    if isinstance(results, dict) and 'tests' in results: results = [results]
-    if isinstance(results, (list, tuple)):
-        out = {}
-        for i, r in enumerate(results):
-            if not isinstance(r, dict) or 'tests' not in r:
-                raise ValueError(f"results_table: entry {i} is not a results dict with a 'tests' key")
-            out.setdefault(str(r.get('method', f'run{i}')), []).append(r)
-        return out
+def _group_runs(results, what: str = 'results_table') -> dict:
+    "{row label: [RunResult]} from a list of `RunResult`s (rows by their `method`) or a dict label -> list of `RunResult`s."
     if isinstance(results, dict):
-        out = {}
-        for m, r in results.items():
-            runs = list(r) if isinstance(r, (list, tuple)) else [r]
-            runs = [x.to_dict() if hasattr(x, 'to_dict') else x for x in runs]
-            for r_ in runs:
-                if not isinstance(r_, dict) or 'tests' not in r_:
-                    raise ValueError(f"results_table: results[{m!r}] is not a results dict with a 'tests' key")
-            out[str(m)] = runs
-        return out
-    raise ValueError(f"results_table: expected a dict or a list of results dicts, got {type(results).__name__}")
+        for m, rs in results.items():
+            if not isinstance(rs, (list, tuple)):
+                raise ValueError(f"{what}: results[{m!r}]: expected a list of RunResults, got {type(rs).__name__}")
+        items = [(str(m), r, f"results[{m!r}][{i}]") for m, rs in results.items() for i, r in enumerate(rs)]
+    elif isinstance(results, (list, tuple)):
+        items = [(str(getattr(r, 'method', '')), r, f"results[{i}]") for i, r in enumerate(results)]
+    else:
+        raise ValueError(f"{what}: expected a list of RunResults or a dict label -> list of RunResults, "
+                         f"got {type(results).__name__}")
+    out = {}
+    for m, r, where in items:
+        if isinstance(r, dict) or not isinstance(getattr(r, 'method', None), str) or not isinstance(getattr(r, 'tests', None), dict):
+            raise ValueError(f"{what}: {where}: expected a posebench.recipe.RunResult (a dict: RunResult.from_dict), "
+                             f"got {type(r).__name__}")
+        out.setdefault(m, []).append(r)
+    return out
 
-def _collect(results, getter) -> tuple:
+def _collect(results, getter, what: str) -> tuple:
     "mean / std / count frames over runs of values getter(test_dict) -> {column: float}."
-    import pandas as pd
-    runs = _group_runs(results)
+    import pandas as pd   # lazy: +0.7 s on `import posebench.metrics` (3.3 s with torch; every run imports it), tables only
+    runs = _group_runs(results, what)
     means, stds, counts = {}, {}, {}
     for m, rs in runs.items():
         cols = {}
         for r in rs:
-            for test, d in r['tests'].items():
+            for test, d in r.tests.items():
                 for c, v in getter(d).items():
                     if v is None: continue
                     cols.setdefault((test,) + (c if isinstance(c, tuple) else (c,)), []).append(float(v))
@@ -263,11 +264,12 @@ def _render(mean, std, cnt, fmt, digits, header):
 def results_table(results, metrics=('mpjpe', 'p_mpjpe', 'pck', 'auc'), fmt: str = 'markdown', digits: int = 1):
     "Rows = methods, columns = test set × metric; several runs (seeds) of a method show as mean ± std."
     metrics = list(metrics)
-    mean, std, cnt = _collect(results, lambda d: {m: d.get(m) for m in metrics})
+    mean, std, cnt = _collect(results, lambda d: {m: d.get(m) for m in metrics}, 'results_table')
     order = [c for t in dict.fromkeys(c[0] for c in mean.columns) for m in metrics if (c := (t, m)) in mean.columns]
     mean, std, cnt = mean[order], std[order], cnt[order]
     return _render(mean, std, cnt, fmt, digits, lambda c: f"{c[0]} {c[1]}")
 
+# %% ../nbs/02_metrics.ipynb #a95688da
 def _merge_sides(values: dict, skeleton: Skeleton) -> dict:
     "Average left/right twins under one name ('LElbow', 'RElbow' -> 'Elbow'); the root (always 0 mm) is dropped."
     out = {}
@@ -279,7 +281,7 @@ def _merge_sides(values: dict, skeleton: Skeleton) -> dict:
 
 def _breakdown_table(results, get, test, fmt, digits, what):
     "Table of the columns `get(test_dict)` returns, for one test set (`test`) or all; headers drop a single test's name."
-    mean, std, cnt = _collect(results, get)
+    mean, std, cnt = _collect(results, get, what)
     if test is not None:
         keep = [c for c in mean.columns if c[0] == test]
         if not keep: raise ValueError(f"{what}: no test set {test!r} in the results")
@@ -296,6 +298,7 @@ def per_joint_table(results, test: str = None, fmt: str = 'markdown', digits: in
         return {**pj, 'mean': d.get('mpjpe')} if pj else {}
     return _breakdown_table(results, get, test, fmt, digits, 'per_joint_table')
 
+# %% ../nbs/02_metrics.ipynb #58faa91e
 def per_group_table(results, test: str = None, fmt: str = 'markdown', digits: int = 1):
     "Per-DOF-group protocol-1 error (mm): rows = methods, columns = torso / proximal / distal (+ mean) per test set."
     def get(d):

@@ -36,6 +36,7 @@ def _as_path(path) -> Path:
     if not p.is_file(): raise ValueError(f"{p}: file not found")
     return p
 
+# %% ../nbs/03_mocap.ipynb #fd998c9e
 def euler_chain(angles_deg, axes: str, listed_is_applied_first: bool) -> torch.Tensor:
     """Rotation matrices (..., 3, 3) from angles (..., k) in degrees about the coordinate `axes` (e.g. 'zyx').
     `listed_is_applied_first=False` multiplies in the listed order, R = R_a0 @ R_a1 @ ... (BVH channels);
@@ -47,6 +48,7 @@ def euler_chain(angles_deg, axes: str, listed_is_applied_first: bool) -> torch.T
         R = Rk @ R if listed_is_applied_first else R @ Rk
     return R
 
+# %% ../nbs/03_mocap.ipynb #9dc72699
 def _root_of(parents) -> np.ndarray:
     "Index of the root of each joint's tree (parents come before children)."
     r = np.arange(len(parents))
@@ -54,6 +56,7 @@ def _root_of(parents) -> np.ndarray:
         if p >= 0: r[j] = r[p]
     return r
 
+# %% ../nbs/03_mocap.ipynb #2c0935d5
 def y_up_to_z_up(x):
     "Y-up world coordinates (..., 3) -> Z-up by (x, y, z) -> (x, -z, y), a proper rotation (keeps left/right); NumPy or torch."
     if isinstance(x, torch.Tensor): return torch.stack([x[..., 0], -x[..., 2], x[..., 1]], -1)
@@ -99,6 +102,7 @@ class BVH:
     def __repr__(self):
         return f"BVH({Path(self.path).name!r}, {self.num_joints} joints, {self.num_frames} frames at {self.fps:.1f} fps)"
 
+# %% ../nbs/03_mocap.ipynb #2c61353a
 def _bvh_tokens(lines):
     "(token, line number) pairs of the hierarchy part; stops at MOTION and returns its line index."
     toks = []
@@ -217,6 +221,7 @@ def bvh_world_positions(bvh: BVH, frames=None) -> np.ndarray:
     pos, _ = forward_kinematics(rot, torch.as_tensor(rel, dtype=torch.float32), bvh.parents.tolist(), own_rotation=False)
     return pos.double().numpy() + anchor
 
+# %% ../nbs/03_mocap.ipynb #31115deb
 def read_bvh_positions(path, frames=None):
     "Convenience: `(positions (F, J, 3) in file units, joint_names, parents, fps)` of a BVH file."
     bvh = parse_bvh(path)
@@ -235,6 +240,7 @@ class ASFBone:
     dof: tuple = ()
     limits: list = field(default_factory=list)
 
+# %% ../nbs/03_mocap.ipynb #e8862a36
 @dataclass
 class ASF:
     "A parsed ASF skeleton. `joint_names` = ['root', bones in tree order], `parents` (J,) indexes into it."
@@ -259,6 +265,7 @@ class ASF:
         return 25.4 / L if L > 0 else float('nan')      # refused by `mm_scale` with the file's name
     def __repr__(self): return f"ASF({Path(self.path).name!r}, {len(self.bones)} bones, units {self.units})"
 
+# %% ../nbs/03_mocap.ipynb #4aa1ca64
 def _asf_sections(path, lines):
     "{section keyword: (line number of the keyword, [(line number, tokens), ...])}."
     out, cur = {}, None
@@ -374,7 +381,7 @@ def _parse_limit(path, ln, toks):
     if len(v) != 2 or None in v: _fail(path, ln, f"expected a limit '(lo hi)', got {' '.join(toks)!r}")
     return tuple(v)
 
-# %% ../nbs/03_mocap.ipynb #78241b9e
+# %% ../nbs/03_mocap.ipynb #bdf95b43
 @dataclass
 class AMC:
     "Per-frame values of an AMC file: `root` (F, 6) in the ASF root order, `values[bone]` (F, ndof) in dof order."
@@ -388,6 +395,7 @@ class AMC:
     def num_frames(self) -> int: return len(self.frame_numbers)
     def __repr__(self): return f"AMC({Path(self.path).name!r}, {self.num_frames} frames, {len(self.values)} bones)"
 
+# %% ../nbs/03_mocap.ipynb #cc582860
 def read_amc(path, asf: ASF) -> AMC:
     "Read an AMC motion for the skeleton `asf`; every frame must give each bone with dof exactly its dof values."
     path = _as_path(path)
@@ -517,6 +525,7 @@ def bvh_to_h36m17(path, scale=None, to_z_up: bool = False, mapping=None, frames=
     if to_z_up: x = y_up_to_z_up(x)
     return x.astype(np.float32), bvh.fps
 
+# %% ../nbs/03_mocap.ipynb #0786bf9c
 def asf_amc_to_h36m17(asf_path, amc_path, to_z_up: bool = False, fps: float = 120.0, scale=None, mapping=None, frames=None):
     """H36M-17 joints (F, 17, 3) float32 in millimetres, world frame (ASF Y up unless `to_z_up`), and `fps` (AMC files
     do not store it; CMU and HDM05 record at 120). `scale` defaults to `asf.unit_mm`; `mapping` to `ASF_TO_H36M`."""

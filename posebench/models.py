@@ -117,6 +117,7 @@ def skeleton_adjacency(parents, self_loops: bool = True, extra_edges=()) -> torc
     if self_loops: A += torch.eye(J)
     return A
 
+# %% ../nbs/05_models.ipynb #6f12cd89
 def _hop_distance(parents, centre: int) -> np.ndarray:
     "Number of bones between every joint of the tree `parents` and joint `centre`."
     J = len(parents)
@@ -169,6 +170,7 @@ class SemGraphConv(nn.Module):
         out = (A * self.eye) @ (x @ self.W[0]) + (A * (1 - self.eye)) @ (x @ self.W[1])
         return out if self.bias is None else out + self.bias
 
+# %% ../nbs/05_models.ipynb #f9816b4a
 class NonLocal(nn.Module):
     "Embedded-Gaussian non-local block over the nodes of (B, C, V) features, residual, output BN initialised to zero."
     def __init__(self, channels: int, inter: int = None):
@@ -182,6 +184,7 @@ class NonLocal(nn.Module):
         att = torch.softmax(self.theta(x).transpose(1, 2) @ self.phi(x), -1)  # (B, V, V)
         return x + self.W((att @ self.g(x).transpose(1, 2)).transpose(1, 2))
 
+# %% ../nbs/05_models.ipynb #baca875b
 class _SemBlock(nn.Module):
     "SemGraphConv → BatchNorm → ReLU → [Dropout] on (B, J, C) features."
     def __init__(self, cin, cout, adj, dropout):
@@ -318,6 +321,7 @@ def register_model(name: str, target):
     if not isinstance(name, str) or not name: raise ValueError(f"register_model: name must be a non-empty string, got {name!r}")
     REGISTRY[name] = target
 
+# %% ../nbs/05_models.ipynb #b66aeba7
 def registry_lookup(registry: dict, name: str, what: str = 'model'):
     "The entry `name` of a registry, a `'module:Class'` string resolved by import; unknown names raise a `ValueError`."
     if name not in registry: raise ValueError(f"unknown {what} {name!r}; valid: {sorted(registry)}")
@@ -327,10 +331,12 @@ def registry_lookup(registry: dict, name: str, what: str = 'model'):
         target = getattr(importlib.import_module(mod), attr)
     return target
 
+# %% ../nbs/05_models.ipynb #53b0ff11
 def model_class(name: str) -> type:
     "The class registered as `name` in `REGISTRY`."
     return registry_lookup(REGISTRY, name, 'model')
 
+# %% ../nbs/05_models.ipynb #1bb798db
 def _check_option(model: str, key: str, v, param):
     "Refuse a size or rate option that would build a broken network: ints >= 1 (`*blocks` >= 0), dropout in [0, 1)."
     ann, default = str(param.annotation), param.default
@@ -406,6 +412,7 @@ class Critic2D(nn.Module):
                              f"got {tuple(x2d.shape)}")
         return self.head(self.blocks(self.inp(x2d)))
 
+# %% ../nbs/05_models.ipynb #acba10df
 class _KCSPath(nn.Module):
     "PoseAug's KCS path: Linear(n→w)+act, [Linear+act, Linear] + skip, Linear(w→mid)+act, Linear(mid→1)."
     def __init__(self, n: int, width: int, mid: int, slope: float):

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 import posebench
 from .skeleton import get_skeleton
-from .geometry import root_centre, mm_to_m
+from .geometry import root_centre, mm_to_m, m_to_mm
 from .metrics import evaluate_poses, mpjpe, p_mpjpe, n_mpjpe
 from .models import get_model, count_parameters, registry_lookup
 from .data import load_benchmark
@@ -22,7 +22,7 @@ from .train import (TrainConfig, Trainer, CHECKPOINT, seed_everything, write_jso
 # %% auto #0
 __all__ = ['ALIGNMENTS', 'PCK_JOINT_SETS', 'MPI3DHP_EXCLUDED', 'SCHEMA_VERSION', 'RECIPES', 'MODEL_FORMAT', 'SHARED_PARAMETERS',
            'Protocol', 'mirrored', 'unmirror_pose', 'scale_align', 'as_tests', 'evenly_spaced', 'evaluate',
-           'predict_batches', 'eval_mode', 'RunResult', 'Recipe', 'options_from_dict', 'recipe_class', 'run',
+           'predict_batches', 'eval_mode', 'RunResult', 'options_from_dict', 'Recipe', 'recipe_class', 'run',
            'load_run', 'save_model', 'load_model', 'experiment_data', 'experiment_config']
 
 # %% ../nbs/07a_recipe.ipynb #58ce9a0e
@@ -52,7 +52,7 @@ class Protocol:
         if use == 'all': return None
         return [j for j, n in enumerate(skeleton.joint_names) if n not in MPI3DHP_EXCLUDED]
 
-# %% ../nbs/07a_recipe.ipynb #8ea094cf
+# %% ../nbs/07a_recipe.ipynb #91d2347d
 def mirrored(ps):
     "The PoseSet seen in a mirror: pixels x -> width - x, camera X -> -X, left and right joints swapped."
     perm = torch.as_tensor(ps.skeleton.flip_perm)
@@ -63,6 +63,7 @@ def mirrored(ps):
     cam[:, 2] = ps.camera[:, 4] - ps.camera[:, 2]
     return dataclasses.replace(ps, pose2d=p2, pose3d=p3, camera=cam)
 
+# %% ../nbs/07a_recipe.ipynb #43a9fd19
 def unmirror_pose(pose, skeleton) -> torch.Tensor:
     "Bring 3D poses (N, J, 3) predicted for a mirrored input back: X -> -X, left and right swapped."
     out = pose[:, torch.as_tensor(skeleton.flip_perm)].clone()
@@ -84,6 +85,7 @@ def as_tests(tests) -> dict:
     if isinstance(tests, dict): return dict(tests)
     raise ValueError(f"tests: expected a PoseSet or a dict name -> PoseSet, got {type(tests).__name__}")
 
+# %% ../nbs/07a_recipe.ipynb #8a0a3430
 def evenly_spaced(ps, k: int | None):
     "At most `k` evenly spaced samples of `ps` (all when k is None or the set is smaller)."
     if k is None or len(ps) <= k: return ps
@@ -127,6 +129,7 @@ def predict_batches(fn, x, device, batch_size: int = 4096) -> torch.Tensor:
     outs = [fn(*(None if t is None else t[i:i + batch_size].to(device) for t in xs)) for i in range(0, n, batch_size)]
     return torch.cat([o.float().cpu() for o in outs]) if outs else xs[0].new_zeros(0, *xs[0].shape[1:-1], 3)
 
+# %% ../nbs/07a_recipe.ipynb #5977992d
 class eval_mode:
     "Context manager: put modules in eval mode, restore their previous mode after."
     def __init__(self, *modules): self.modules = [m for m in modules if m is not None]
@@ -191,6 +194,17 @@ class RunResult:
         r = getattr(self, 'recipe_object', None)
         return None if r is None else r.modules.get('model', next(iter(r.modules.values()), None))
 
+# %% ../nbs/07a_recipe.ipynb #78797d63
+def options_from_dict(cls, d: dict, what: str = 'options'):
+    "Build options dataclass `cls` from `d`; unknown keys or wrongly typed values raise a `ValueError` naming them."
+    if not isinstance(d, dict): raise ValueError(f"{what}: expected a dict, got {type(d).__name__} {d!r}")
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(d) - set(names))
+    if unknown: raise ValueError(f"{what}: unknown key(s) {unknown}; valid: {names}")
+    obj = cls(**d)
+    check_field_types(obj)
+    return obj
+
 # %% ../nbs/07a_recipe.ipynb #312c3010
 class Recipe:
     "A method on the one runner: its Options, networks, step and `predict_mm` (root-relative mm)."
@@ -213,19 +227,15 @@ class Recipe:
         return {'x': train.inputs2d().float(), 'y': mm_to_m(train.targets3d()).float()}
     def setup(self, trainer: Trainer, train): pass
     def step(self, trainer: Trainer, batch: dict, i: int) -> dict: raise NotImplementedError
-    def predict_mm(self, poseset) -> torch.Tensor: raise NotImplementedError
+    def predict_mm(self, poseset) -> torch.Tensor:
+        "Root-relative mm (N, J, 3) of the one estimator `modules['model']` on normalised 2D; override for other networks."
+        net = self.modules.get('model')
+        if net is None:
+            raise NotImplementedError(f"{type(self).__name__}.predict_mm: the default needs one estimator modules['model'], "
+                                      f"this recipe has {sorted(self.modules)}; override predict_mm")
+        with eval_mode(net): return m_to_mm(predict_batches(net, poseset.inputs2d().float(), self.device))
     def extra_metrics(self, poseset) -> dict: return {}
     def extra_results(self) -> dict: return {}
-
-def options_from_dict(cls, d: dict, what: str = 'options'):
-    "Build options dataclass `cls` from `d`; unknown keys or wrongly typed values raise a `ValueError` naming them."
-    if not isinstance(d, dict): raise ValueError(f"{what}: expected a dict, got {type(d).__name__} {d!r}")
-    names = [f.name for f in dataclasses.fields(cls)]
-    unknown = sorted(set(d) - set(names))
-    if unknown: raise ValueError(f"{what}: unknown key(s) {unknown}; valid: {names}")
-    obj = cls(**d)
-    check_field_types(obj)
-    return obj
 
 # %% ../nbs/07a_recipe.ipynb #06b5697c
 RECIPES = {'supervised': 'posebench.supervised:SupervisedRecipe', 'dof': 'posebench.dof:DOFRecipe',
@@ -341,7 +351,7 @@ def load_run(path, device='cpu') -> Recipe:
     recipe.checkpoint_meta = {'epoch': ck.get('epoch'), 'config': ck.get('config'), 'path': str(ck_path), **meta}
     return recipe
 
-# %% ../nbs/07a_recipe.ipynb #ba99d44d
+# %% ../nbs/07a_recipe.ipynb #9e70e927
 MODEL_FORMAT = 'posebench.model/1'
 
 def save_model(path, name: str, module: nn.Module, kwargs: dict | None = None, skeleton: str = 'h36m17',
@@ -350,6 +360,7 @@ def save_model(path, name: str, module: nn.Module, kwargs: dict | None = None, s
     return save_checkpoint_file(path, {'format': MODEL_FORMAT, 'model': name, 'model_kwargs': dict(kwargs or {}),
                                        'skeleton': skeleton, 'state_dict': module.state_dict(), 'info': dict(info or {})})
 
+# %% ../nbs/07a_recipe.ipynb #6b7e8e2a
 def load_model(path, network: str | None = None, device='cpu', return_info: bool = False):
     "A network (eval mode) from a model file (`save_model`) or a run's checkpoint (`network`, default its main one); with `return_info` also its facts."
     p = _checkpoint_path(path)
@@ -385,6 +396,7 @@ def experiment_data(data='default', data_root=None, train_fraction: float = 1.0,
     if train_fraction < 1: train = train.subsample(train_fraction, seed=seed)
     return train, {k: evenly_spaced(v, test_samples) for k, v in tests.items()}
 
+# %% ../nbs/07a_recipe.ipynb #4ba5cf3e
 def experiment_config(train: dict | None = None, seed: int = 0, device: str = 'auto', **defaults) -> TrainConfig:
     "The `TrainConfig` of a notebook: its `defaults`, overridden by the `train` parameter, with the shared seed and device."
     train = dict(train or {})

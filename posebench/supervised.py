@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 from torch import nn
-from .geometry import m_to_mm, mm_to_m
 from .models import MODELS
 from .train import TrainConfig, Trainer
-from .recipe import Recipe, RunResult, run, predict_batches, eval_mode
+from .recipe import Recipe, RunResult, run
 
 # %% auto #0
 __all__ = ['SupervisedOptions', 'SupervisedRecipe', 'train_supervised']
@@ -54,10 +53,6 @@ class SupervisedRecipe(Recipe):
         loss = (err * batch['w']).mean() if 'w' in batch else err.mean()
         tr.backward(loss, 'model')
         return {'loss': loss}
-
-    def predict_mm(self, poseset) -> torch.Tensor:
-        net = self.modules['model']
-        with eval_mode(net): return m_to_mm(predict_batches(net, poseset.inputs2d().float(), self.device))
 
 # %% ../nbs/07b_supervised.ipynb #ef9fac73
 def train_supervised(train, tests=None, model: str = 'simple_baseline', cfg: TrainConfig | None = None,

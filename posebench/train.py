@@ -4,12 +4,15 @@
 
 # %% ../nbs/07_train.ipynb #a6cd2391
 from __future__ import annotations
-import contextlib, csv, dataclasses, hashlib, io, json, math, os, random, tempfile, time, typing, warnings
+import atexit, contextlib, csv, dataclasses, hashlib, io, json, math, os, random, tempfile, time, types, typing, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
 import torch
+import torch.distributed as dist
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel as DDP
+from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'CHECKPOINT', 'value_fits', 'check_field_types', 'TrainConfig', 'resolve_device', 'seed_everything',
@@ -25,7 +28,7 @@ _RESUME_MAY_DIFFER = ('epochs', 'resume', 'overwrite', 'progress', 'log_every', 
 def value_fits(value, tp) -> bool:
     "Whether `value` matches the (resolved) annotation `tp` (int accepted for float, bool never for numbers)."
     origin = typing.get_origin(tp)
-    if origin in (typing.Union, getattr(__import__('types'), 'UnionType', typing.Union)):
+    if origin in (typing.Union, types.UnionType):
         return any(value_fits(value, a) for a in typing.get_args(tp))
     if tp is type(None): return value is None
     if tp is bool: return isinstance(value, (bool, np.bool_))
@@ -36,6 +39,7 @@ def value_fits(value, tp) -> bool:
     if tp is dict or origin is dict: return isinstance(value, dict)
     return True
 
+# %% ../nbs/07_train.ipynb #f8913491
 def check_field_types(obj):
     "Raise a `ValueError` naming the first field of dataclass `obj` whose value does not fit its annotation."
     hints = typing.get_type_hints(type(obj))
@@ -44,6 +48,7 @@ def check_field_types(obj):
         if not value_fits(v, hints[f.name]):
             raise ValueError(f"{type(obj).__name__}.{f.name}: expected {hints[f.name]}, got {type(v).__name__} {v!r}")
 
+# %% ../nbs/07_train.ipynb #fc589bcd
 @dataclass
 class TrainConfig:
     "Everything the training loop needs to know; validated on construction."
@@ -119,20 +124,20 @@ def resolve_device(device: str | torch.device = 'auto') -> torch.device:
         raise ValueError(f"device {device!r} requested but CUDA is not available; use 'auto' or 'cpu'")
     return torch.device(device)
 
+# %% ../nbs/07_train.ipynb #6a009d65
 def seed_everything(seed: int):
     "Seed python `random`, numpy's legacy global state and torch (CPU and CUDA)."
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
 
+# %% ../nbs/07_train.ipynb #b263496e
 def dist_info() -> tuple[int, int]:
     "(rank, world_size) from the torchrun environment (0, 1 outside torchrun)."
     return int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
 
 def _init_dist(device: torch.device):
     "Join the torchrun process group (gloo on CPU, nccl on CUDA) unless already joined."
-    import torch.distributed as dist
     if dist.is_initialized(): return
     dist.init_process_group(backend='nccl' if device.type == 'cuda' else 'gloo')
-    import atexit
     atexit.register(lambda: dist.is_initialized() and dist.destroy_process_group())
 
 # %% ../nbs/07_train.ipynb #fc73ec11
@@ -145,6 +150,7 @@ def rng_state() -> dict:
     if torch.cuda.is_available(): st['cuda'] = torch.cuda.get_rng_state_all()
     return st
 
+# %% ../nbs/07_train.ipynb #c20f4b50
 def set_rng_state(st: dict):
     "Restore what `rng_state` returned."
     torch.set_rng_state(st['torch'])
@@ -178,6 +184,7 @@ def atomic_write(path, write, mode: str = 'w'):
         if tmp.exists(): tmp.unlink()
     return path
 
+# %% ../nbs/07_train.ipynb #26539068
 def _jsonable(o):
     "Make `o` JSON-serialisable (tensors, numpy scalars/arrays, paths, tuples)."
     if isinstance(o, dict): return {str(k): _jsonable(v) for k, v in o.items()}
@@ -301,9 +308,11 @@ def make_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig):
         return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: max(1 - e / (E + 1), 0.))
     return torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=cfg.lr_decay)
 
+# %% ../nbs/07_train.ipynb #5f12abb6
 class NonFiniteLossError(FloatingPointError):
     "Raised when a loss becomes NaN or infinite; training stops and the last good checkpoint is kept."
 
+# %% ../nbs/07_train.ipynb #b34da673
 def _unwrap(m: nn.Module) -> nn.Module:
     "The plain module under DDP / torch.compile wrappers."
     m = getattr(m, '_orig_mod', m)
@@ -340,7 +349,6 @@ class Trainer:
         self.modules = {}
         for k, m in self.raw.items():
             if self.ddp and any(p.requires_grad for p in m.parameters()):
-                from torch.nn.parallel import DistributedDataParallel as DDP
                 m = DDP(m, device_ids=[self.device.index] if self.device.type == 'cuda' else None)
             if cfg.compile: m = torch.compile(m)
             self.modules[k] = m
@@ -397,7 +405,6 @@ class Trainer:
             raise ValueError(f"backward({name!r}): expected a scalar loss tensor, got {getattr(loss, 'shape', loss)!r}")
         ok = torch.isfinite(loss.detach()).float()
         if self.ddp:     # every process learns that one of them saw a NaN, so all stop together
-            import torch.distributed as dist
             dist.all_reduce(ok, op=dist.ReduceOp.MIN)
         if self.device.type == 'cpu':
             if not bool(ok):
@@ -523,7 +530,6 @@ class Trainer:
         vals = torch.stack([torch.as_tensor(sums[k], dtype=torch.float64, device=self.device) for k in keys]
                            + [torch.as_tensor(float(counts[k]), dtype=torch.float64, device=self.device) for k in keys])
         if self.ddp:
-            import torch.distributed as dist
             dist.all_reduce(vals)
         vals = vals.cpu().tolist()
         return {k: vals[i] / max(vals[len(keys) + i], 1) for i, k in enumerate(keys)}
@@ -553,7 +559,6 @@ class Trainer:
         steps_per_epoch = source.steps_per_epoch
         bar = None
         if cfg.progress and self.is_main and self.epoch < cfg.epochs:
-            from tqdm.auto import tqdm
             bar = tqdm(total=(cfg.epochs - self.epoch) * steps_per_epoch, desc='train', leave=True,
                        dynamic_ncols=True, mininterval=1.0)
         warned = False

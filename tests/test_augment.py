@@ -274,3 +274,31 @@ def test_train_poseaug_reports_nan_batch(small_bench):
         train_poseaug(bad, tests, PoseAugOptions(**TINY),
                       TrainConfig(epochs=1, batch_size=64, shuffle=False, progress=False, device='cpu'),
                       pretrained=get_model('simple_baseline', train.skeleton, width=64, blocks=1))
+
+
+def test_poseaug_optimizers_follow_train_config():
+    "Every network's optimiser is TrainConfig's kind with its weight decay; the estimator takes cfg.lr (the old code: always Adam)."
+    from posebench.models import get_model
+    from posebench.train import TrainConfig
+    from posebench.augment import PoseAugRecipe, PoseAugOptions
+    recipe = PoseAugRecipe(PoseAugOptions(lr_aug=3e-4, lr_critic=2e-4, **TINY))
+    modules = {k: get_model(name, H36M17, **kw) for k, (name, kw) in recipe.networks(None).items()}
+    opts, scheds = recipe.optimizers(TrainConfig(lr=0.1, weight_decay=0.5, optimizer='adamw'), modules)
+    assert set(opts) == {'model', 'aug', 'd3d', 'd2d'} == set(scheds)
+    assert all(type(o) is torch.optim.AdamW and o.param_groups[0]['weight_decay'] == 0.5 for o in opts.values())
+    assert {k: o.param_groups[0]['lr'] for k, o in opts.items()} == {'model': 0.1, 'aug': 3e-4, 'd3d': 2e-4, 'd2d': 2e-4}
+
+
+def test_train_poseaug_16_joints_nose_dropped(small_bench):
+    "PoseAug's own 16-joint setting (H36M16, nose dropped): networks, critics and evaluation at 16 joints."
+    from posebench.train import TrainConfig
+    from posebench.augment import train_poseaug, PoseAugOptions
+    train, tests = small_bench
+    train16, tests16 = train.with_skeleton(H36M16), {k: v.with_skeleton(H36M16) for k, v in tests.items()}
+    assert train16.pose3d.shape[1] == 16 and 'Nose' not in train16.skeleton.joint_names
+    r = train_poseaug(train16, tests16, PoseAugOptions(warmup_epochs=0, **TINY),
+                      TrainConfig(epochs=1, batch_size=64, progress=False, device='cpu', checkpoint=False), eval_samples=64)
+    mods = r.recipe_object.modules
+    assert mods['aug'].skeleton.num_joints == 16 and mods['d3d'](poses(3, H36M16)).shape == (3, 5)
+    assert r.recipe_object.predict_mm(tests16[next(iter(tests16))]).shape[1:] == (16, 3)
+    assert 'feedback' in r.history[0] and math.isfinite(r.tests[next(iter(tests16))]['mpjpe'])

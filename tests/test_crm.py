@@ -129,3 +129,52 @@ def test_posegu_arms(posegu_data):
                                                           'posegu': 'simple_baseline (PoseGU)'}[arm]
     assert not torch.allclose(w, torch.ones_like(w))                     # the weights do differ from 1 here
     with pytest.raises(ValueError, match='arm'): PoseGUOptions(arm='crm')
+
+
+@pytest.mark.parametrize('f', [0.03, 0.5])
+def test_real_subset_has_round_f_n_pairs(posegu_data, f):
+    from posebench.train import TrainConfig
+    from posebench.crm import train_posegu, PoseGUOptions
+    train, tests, fake = posegu_data
+    cfg = TrainConfig(epochs=1, batch_size=128, device='cpu', progress=False)
+    r = train_posegu(train, tests, PoseGUOptions(arm='posegu_nocrm', model_kwargs={'width': 32, 'blocks': 1}, bins=8,
+                                                 gt_fraction=f), cfg, generated=fake, eval_samples=20)
+    real, n = r.recipe_object.real, len(train)
+    assert len(real['x']) == len(real['y']) == len(real['w']) == round(f * n) == r.extra['crm']['n_gt'] > 0
+    idx = crm_weights(train.inputs2d(), fake.inputs2d(), f, 8, seed=0)[0]
+    assert torch.equal(real['y'], (train.targets3d()[idx] / 1000).float())
+
+
+def test_gt_fraction_changes_what_is_trained_on(posegu_data):
+    "Without CRM (weights 1) the histograms play no part: a different fraction trains a different network."
+    from posebench.train import TrainConfig
+    from posebench.crm import train_posegu, PoseGUOptions
+    train, tests, fake = posegu_data
+    cfg = TrainConfig(epochs=1, batch_size=128, device='cpu', progress=False)
+    nets = {}
+    for f in (0.03, 0.5):
+        r = train_posegu(train, tests, PoseGUOptions(arm='posegu_nocrm', model_kwargs={'width': 32, 'blocks': 1}, bins=8,
+                                                     gt_fraction=f), cfg, generated=fake, eval_samples=20)
+        nets[f] = torch.cat([p.detach().flatten() for p in r.recipe_object.modules['model'].parameters()])
+    again = train_posegu(train, tests, PoseGUOptions(arm='posegu_nocrm', model_kwargs={'width': 32, 'blocks': 1}, bins=8,
+                                                     gt_fraction=0.5), cfg, generated=fake, eval_samples=20)
+    assert torch.equal(nets[0.5], torch.cat([p.detach().flatten() for p in again.recipe_object.modules['model'].parameters()]))
+    assert not torch.allclose(nets[0.03], nets[0.5])
+
+
+def test_self_normalized_weights_have_mean_one_and_the_same_ess(posegu_data):
+    from posebench.train import TrainConfig
+    from posebench.crm import train_posegu, PoseGUOptions
+    train, tests, fake = posegu_data
+    cfg = TrainConfig(epochs=1, batch_size=128, device='cpu', progress=False)
+    opts = dict(model_kwargs={'width': 32, 'blocks': 1}, bins=8, gt_fraction=0.5, self_normalize=True)
+    _, w, info = crm_weights(train.inputs2d(), fake.inputs2d(), 0.5, 8, 10., seed=0)
+    assert abs(info['mean_weight'] - 1) > 0.05                      # the plain cIPS weights do not average 1 here
+    r = train_posegu(train, tests, PoseGUOptions(arm='posegu', **opts), cfg, generated=fake, eval_samples=20)
+    wn = r.recipe_object.real['w']
+    assert torch.allclose(wn, (w / w.mean()).float()) and abs(float(wn.mean()) - 1) < 1e-5
+    assert effective_sample_size(wn) == pytest.approx(info['ess'], rel=1e-5)      # Kish's ESS is scale-free
+    assert r.extra['crm']['self_normalized'] and r.extra['crm']['mean_weight_used'] == pytest.approx(1, abs=1e-5)
+    assert r.method == 'simple_baseline (PoseGU, self-normalised)'
+    nocrm = train_posegu(train, tests, PoseGUOptions(arm='posegu_nocrm', **opts), cfg, generated=fake, eval_samples=20)
+    assert torch.equal(nocrm.recipe_object.real['w'], torch.ones(len(w))) and nocrm.method == 'simple_baseline (PoseGU without CRM)'

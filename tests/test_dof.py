@@ -204,7 +204,8 @@ def test_noisy_gt_recipe_feeds_attributes_at_the_requested_accuracy(tiny):
     assert given.shape == (len(train), 9, 3) and torch.equal(given.sum(-1), torch.ones(len(train), 9))
     assert abs((given.argmax(-1) == lab).float().mean().item() - 0.6) < 0.03
     r = run(rec, train, tests, TrainConfig(epochs=1, batch_size=64, device='cpu', progress=False))
-    assert r.method == 'dof_progressive_attr[noisy_gt]' and r.model.classifier is None and r.model.net.attributes
+    assert r.method == 'dof_progressive_attr[noisy_gt@60%]' and r.model.classifier is None and r.model.net.attributes
+    assert r.extra['attributes'] == 'attributes: GT corrupted to 60 %'
     ps = next(iter(tests.values()))
     assert torch.equal(rec.predict_mm(ps), rec.predict_mm(ps))          # the same corruption every time it is asked
     assert 'attr_acc' not in r.tests[next(iter(tests))]
@@ -232,3 +233,48 @@ def test_train_dof_recipe_tiny(tiny, tmp_path):
         train_dof(train, tests, 'bidirectional', cfg)
     with pytest.raises(ValueError, match='attr_source'):
         train_dof(train, tests, 'progressive_attr', cfg, attr_source='image')
+
+
+def test_oracle_gt_source_feeds_the_exact_ground_truth(tiny):
+    "attr_source='gt': no classifier, and the 3D network sees the exact one-hot ground truth in training and at test."
+    from posebench.dof import DOFRecipe, DOFOptions, attribute_labels
+    from posebench.recipe import run
+    from posebench.train import TrainConfig
+    train, tests = tiny
+    rec = DOFRecipe(DOFOptions('progressive_attr', 'gt', attr_accuracy=0.3, width=16, attr_width=16))
+    seen = []
+    r = run(rec, train, tests, TrainConfig(epochs=1, batch_size=64, device='cpu', progress=False, shuffle=False))
+    net = r.model.net
+    assert r.model.classifier is None and net.attributes and 'loss_attr' not in r.history[0]
+    assert r.method == 'dof_progressive_attr[gt]' and r.extra['attributes'] == 'attributes: GT (oracle)'
+    hook = net.register_forward_pre_hook(lambda m, a: seen.append(a[1].detach().clone()))
+    ps = next(iter(tests.values()))
+    pred = rec.predict_mm(ps)
+    hook.remove()
+    given = torch.cat(seen)                                         # attr_accuracy is ignored: 100 % correct
+    assert torch.equal(given, torch.nn.functional.one_hot(attribute_labels(ps), 3).float())
+    assert torch.equal(pred, rec.predict_mm(ps))
+    # training: the step feeds the batch's exact ground truth (the recipe's _given leaves 'gt' labels untouched)
+    lab = attribute_labels(train)
+    assert torch.equal(rec._given(lab, torch.Generator().manual_seed(0)).argmax(-1), lab)
+    # wrong attributes change the prediction: the oracle's attributes are used
+    other = rec._given((attribute_labels(ps) + 1) % 3, torch.Generator())
+    with torch.no_grad():
+        net.eval()
+        assert not torch.allclose(net(ps.inputs2d().float(), torch.nn.functional.one_hot(attribute_labels(ps), 3).float()),
+                                  net(ps.inputs2d().float(), other))
+
+
+def test_attribute_labels_name_source_and_accuracy():
+    from posebench.dof import DOFRecipe, DOFOptions, attribute_source_label, PAPER_ATTR_ACCURACY
+    lab = lambda **kw: (DOFRecipe(DOFOptions(**kw)).method_name(), DOFRecipe(DOFOptions(**kw)).attributes_label())
+    assert lab(variant='progressive_attr') == ('dof_progressive_attr[noisy_gt]', 'attributes: GT corrupted to 84 %')
+    assert lab(variant='progressive_attr', attr_accuracy=0.7) == ('dof_progressive_attr[noisy_gt@70%]',
+                                                                   'attributes: GT corrupted to 70 %')
+    assert lab(variant='progressive_attr', attr_source='pred') == ('dof_progressive_attr[pred]',
+                                                                   'attributes: predicted from the 2D input')
+    assert lab(variant='progressive_attr', attr_source='gt', attr_accuracy=0.5) == ('dof_progressive_attr[gt]',
+                                                                                     'attributes: GT (oracle)')
+    assert lab(variant='progressive') == ('dof_progressive', 'no attributes')
+    assert attribute_source_label('noisy_gt', 0.925) == 'attributes: GT corrupted to 92.5 %' and PAPER_ATTR_ACCURACY == 0.84
+    with pytest.raises(ValueError, match='source'): attribute_source_label('image')

@@ -7,6 +7,7 @@ from posebench.skeleton import H36M17, H36M16
 from posebench.geometry import random_rotation
 from posebench.metrics import (mpjpe, p_mpjpe, n_mpjpe, pck, auc, per_joint_error, per_group_error, evaluate_poses,
                                results_table, per_joint_table, per_group_table, joint_std_table, example_pose)
+from posebench.recipe import RunResult
 
 
 def _poses(n=32, seed=0, noise=40.):
@@ -118,29 +119,36 @@ def test_reductions_and_groups():
 
 def test_tables():
     pred, gt = _poses(12)
-    runs = [{'method': 'A', 'tests': {'t': evaluate_poses(pred, gt)}},
-            {'method': 'A', 'tests': {'t': evaluate_poses(gt + (pred - gt) * 1.5, gt)}},
-            {'method': 'B', 'tests': {'t': evaluate_poses(gt + (pred - gt) * 0.5, gt), 'u': evaluate_poses(pred, gt)}}]
+    runs = [RunResult('A', 'supervised', {'t': evaluate_poses(pred, gt)}),
+            RunResult('A', 'supervised', {'t': evaluate_poses(gt + (pred - gt) * 1.5, gt)}),
+            RunResult('B', 'dof', {'t': evaluate_poses(gt + (pred - gt) * 0.5, gt), 'u': evaluate_poses(pred, gt)})]
     md = results_table(runs)
     lines = md.splitlines()
     assert lines[0].startswith('| method | t mpjpe | t p_mpjpe | t pck | t auc | u mpjpe')
-    a = [runs[0]['tests']['t']['mpjpe'], runs[1]['tests']['t']['mpjpe']]
+    a = [runs[0].tests['t']['mpjpe'], runs[1].tests['t']['mpjpe']]
     assert f"{np.mean(a):.1f} ± {np.std(a, ddof=1):.1f}" in lines[2] and '–' in lines[2]  # A has no test u
     df = results_table(runs, fmt='dataframe')
     assert df.loc['A', ('t', 'mpjpe')] == pytest.approx(np.mean(a))
     assert df.attrs['std'].loc['A', ('t', 'mpjpe')] == pytest.approx(np.std(a, ddof=1))
-    assert results_table({'A': runs[:2], 'B': runs[2]}) == md
+    assert results_table({'A': runs[:2], 'B': runs[2:]}) == md
     pj = per_joint_table(runs, test='t', fmt='dataframe')
     assert list(pj.columns.get_level_values(1)) == list(H36M17.joint_names) + ['mean']
     pm = per_joint_table(runs, test='t', fmt='dataframe', merge_sides=True)
-    pj = runs[2]['tests']['t']['per_joint']
+    pj = runs[2].tests['t']['per_joint']
     assert pm.loc['B', ('t', 'Hip')] == pytest.approx((pj['LHip'] + pj['RHip']) / 2)     # root dropped, sides merged
     assert pm.loc['B', ('t', 'Wrist')] == pytest.approx((pj['LWrist'] + pj['RWrist']) / 2)
     assert len(pm.columns) == 10 + 1   # Hip Knee Foot Spine Thorax Nose Head Shoulder Elbow Wrist + mean
     pg = per_group_table(runs, test='t', fmt='dataframe')
-    assert pg.loc['B', ('t', 'distal')] == pytest.approx(runs[2]['tests']['t']['per_group']['distal'])
+    assert pg.loc['B', ('t', 'distal')] == pytest.approx(runs[2].tests['t']['per_group']['distal'])
     with pytest.raises(ValueError, match='fmt'): results_table(runs, fmt='html')
-    with pytest.raises(ValueError, match="'tests'"): results_table([{'method': 'x'}])
+    # one shape only: a results dict (even a RunResult's own) is refused, naming where it sits
+    with pytest.raises(ValueError, match=r"results\[1\]: expected a posebench.recipe.RunResult .*got dict"):
+        results_table([runs[0], runs[1].to_dict()])
+    with pytest.raises(ValueError, match=r"results\['B'\]: expected a list of RunResults, got RunResult"):
+        results_table({'A': runs[:2], 'B': runs[2]})
+    with pytest.raises(ValueError, match=r"per_joint_table: results\[.A.\]\[0\]: .*got dict"): per_joint_table({'A': [runs[0].to_dict()]})
+    # a dict's labels name the rows, whatever the runs' own method
+    assert list(results_table({'C': runs[:1]}, fmt='dataframe').index) == ['C']
 
 
 def test_joint_std_table():

@@ -287,6 +287,25 @@ def test_flip_protocol_reaches_the_result_and_label():
     assert r.method == 'simple_baseline +flip' and r.tests['t']['protocol']['flip'] is True and r.protocol['flip'] is True
 
 
+
+def test_default_predict_mm_is_the_one_estimator_in_mm():
+    "Recipe.predict_mm: modules['model'] in eval mode on normalised 2D, metres -> mm, mode restored; no 'model': refused."
+    from posebench.data import load_benchmark
+    from posebench.models import get_model
+    from posebench.geometry import m_to_mm
+    from posebench.supervised import SupervisedRecipe
+    ps = load_benchmark('default')[1]['default_S9_S11'][:20]
+    rec = SupervisedRecipe(model_kwargs={'width': 16, 'blocks': 1})
+    net = get_model('simple_baseline', width=16, blocks=1, dropout=0.5).train()
+    rec.modules = {'model': net}
+    pred = rec.predict_mm(ps)
+    assert net.training                                      # the caller's mode is back
+    with torch.no_grad(): want = m_to_mm(net.eval()(ps.inputs2d().float()))
+    assert pred.shape == (20, 17, 3) and torch.allclose(pred, want, atol=1e-3)   # eval mode (no dropout), in mm
+    rec.modules = {'generator': net}
+    with pytest.raises(NotImplementedError, match=r"modules\['model'\].*\['generator'\]"): rec.predict_mm(ps)
+
+
 # --- issue 18 sweep
 def test_lone_last_sample_joins_the_last_batch():
     "33 samples in batches of 16: the 33rd joins the last batch (batch norm cannot train on one), none is skipped."

@@ -1,4 +1,5 @@
 "Tests of posebench.unsupervised: normalisation, SVMAC generator, Hardy's representation lifters, sensitivity, recipes."
+import dataclasses
 import json
 import math
 import pytest
@@ -133,7 +134,7 @@ def test_recipes_use_no_3d_labels_and_write_results(tiny_data, tmp_path):
     r = U.train_representation(train, tests, 'independent_limbs5',
                                U.HardyOptions(width=32, blocks=1, critic_width=32, critic_blocks=1,
                                               allow_reflection=True), _tiny_cfg(epochs=1), eval_samples=48)
-    assert r.method == 'hardy_independent_limbs5' and r.options['allow_reflection'] and r.protocol['allow_reflection']
+    assert r.method == 'hardy_independent_limbs5[gt-scale]' and r.protocol['align'] == 'scale' and r.options['allow_reflection'] and r.protocol['allow_reflection']
     assert {'loss_cycle2d', 'loss_ninety', 'loss_adv', 'loss_critic'} <= set(r.history[0])
     with pytest.raises(ValueError, match='inputs'): U.HardyOptions(inputs='weak')
 
@@ -161,7 +162,7 @@ def test_stability_study_and_curves(tmp_path):
     assert calls == [('D', 'T', s, 3, tmp_path / f'seed{s}', 7) for s in (1, 2)]
     c = U.stability_curves(runs, 'e')
     assert c['epoch'] == [1, 2, 3] and c['mean'] == [4.5, 1.0, 3.0] and c['std'] == [0.5, 0.0, 1.0] and c['n'] == 2
-    summ = U.stability_summary(runs, 'e', window=(1 / 3, 1.0))
+    summ = U.stability_summary(runs, 'e', window=(2 / 3, 1.0))
     assert summ['last']['mean'] == 3.0 and summ['best']['mean'] == 1.0 and summ['window_epochs'] == [2, 3]
     assert summ['window_mean']['mean'] == pytest.approx(((1 + 2) / 2 + (1 + 4) / 2) / 2)
     assert summ['last']['std'] == pytest.approx(2 ** 0.5)                                   # ddof=1 over the seeds
@@ -169,3 +170,96 @@ def test_stability_study_and_curves(tmp_path):
     from posebench.viz import plot_stability      # figures are drawn by viz
     fig = plot_stability({**c, 'label': 'x'})
     assert len(fig.data) == 2
+
+
+@pytest.mark.parametrize('make', [lambda: U.SVMACRecipe(U.SVMACOptions(width=32, critic_width=32, critic_blocks=1)),
+                                  lambda: U.HardyRecipe(U.HardyOptions(width=32, blocks=1, critic_width=32, critic_blocks=1))],
+                         ids=['svmac', 'hardy'])
+def test_adversarial_optimizers_follow_train_config(make):
+    "TrainConfig is the one source of optimiser, lr and weight decay (the old code used the options' Adam values)."
+    from posebench.models import get_model
+    from posebench.train import TrainConfig
+    recipe = make()
+    modules = {k: get_model(name, H36M17, **kw) for k, (name, kw) in recipe.networks(None).items()}
+    opts, _ = recipe.optimizers(TrainConfig(lr=0.1, weight_decay=0.5, optimizer='adamw'), modules)
+    assert set(opts) == {'generator', 'critic'}
+    for o in opts.values():
+        g = o.param_groups[0]
+        assert type(o) is torch.optim.AdamW and g['lr'] == 0.1 and g['weight_decay'] == 0.5
+        assert g['betas'] == tuple(recipe.opt.betas)                         # the method's own betas stay
+    for Opt in (U.SVMACOptions, U.HardyOptions):                             # no second, unused copy of the settings
+        with pytest.raises(TypeError): Opt(lr=1e-3)
+
+
+def test_wrappers_default_to_the_papers_optimiser(tiny_data):
+    train, _ = tiny_data
+    r = U.train_svmac(train[:64], None, U.SVMACOptions(width=16, critic_width=16, critic_blocks=1))
+    assert r.train_config['lr'] == 5.5e-5 and r.train_config['weight_decay'] == 1e-5 and r.train_config['optimizer'] == 'adam'
+    assert r.trainer.optimizers['generator'].param_groups[0]['initial_lr'] == 5.5e-5
+    r = U.train_representation(train[:64], None, 'full', U.HardyOptions(width=16, blocks=1, critic_width=16, critic_blocks=1))
+    assert r.train_config['lr'] == 2e-4 and r.trainer.optimizers['critic'].param_groups[0]['initial_lr'] == 2e-4
+
+
+class _Oracle(torch.nn.Module):
+    "A perfect orthographic lifter: looks up the true max-normalised 3D pose (times `factor`) of each input."
+    def __init__(self, ps, factor=1.):
+        super().__init__()
+        x, s = U.hardy_normalize(ps.targets3d().float()[..., :2], return_scale=True)
+        self.keys, self.poses = x.flatten(1), factor * ps.targets3d().float() / s[:, None, None]
+    def lift(self, x): return self.poses[torch.cdist(x.flatten(1), self.keys).argmin(1)]
+
+
+def test_hardy_input_scale_is_metric_without_ground_truth_scale(tiny_data):
+    "scale='input' (Hardy et al.'s 3DHP evaluation) undoes the 2D normalisation: a perfect lifter scores 0 mm, align 'none'."
+    from posebench.recipe import evaluate
+    train, tests = tiny_data
+    opts = U.HardyOptions(width=32, blocks=1, critic_width=32, critic_blocks=1, inputs='orthographic', scale='input')
+    r = U.train_representation(train, tests, 'full', opts, _tiny_cfg(epochs=1), eval_samples=48)
+    assert r.method == 'hardy_full[ortho]' and r.protocol['align'] == 'none'
+    assert all(t['protocol']['align'] == 'none' for t in r.tests.values())
+    recipe, ps = r.recipe_object, tests['default_S9_S11']
+    recipe.modules = {'generator': _Oracle(ps)}
+    assert evaluate(recipe.predict_mm, {'t': ps}, recipe.protocol)['t']['mpjpe'] < 1e-3
+    recipe.modules = {'generator': _Oracle(ps, 0.5)}                   # half size: no ground-truth scale rescues it
+    half = ps.targets3d().float().norm(dim=-1).mean() / 2
+    assert evaluate(recipe.predict_mm, {'t': ps}, recipe.protocol)['t']['mpjpe'] == pytest.approx(float(half), rel=1e-4)
+    gt = U.HardyRecipe(dataclasses.replace(opts, scale='ground_truth'))  # per-frame alignment hides the wrong size
+    gt.modules = recipe.modules
+    assert gt.method_name() == 'hardy_full[ortho][gt-scale]' and gt.protocol.align == 'scale'
+    assert evaluate(gt.predict_mm, {'t': ps}, gt.protocol)['t']['mpjpe'] < 1e-3
+    with pytest.raises(ValueError, match="orthographic"): U.HardyOptions(scale='input')      # perspective: no mm factor
+    with pytest.raises(ValueError, match="scale"): U.HardyOptions(inputs='orthographic', scale='pixels')
+
+
+def test_stability_window_is_epochs_500_to_800_inclusive():
+    "Hardy et al. average epochs 500 to 800 of 800: 301 epochs, epoch 500 included (the old window began at 501)."
+    from posebench.recipe import RunResult
+    runs = [RunResult('m', 'hardy', {}, history=[{'e': float(e + s)} for e in range(1, 801)]) for s in (0, 2)]
+    summ = U.stability_summary(runs, 'e')
+    assert summ['window_epochs'] == [500, 800]
+    assert summ['window_mean']['mean'] == pytest.approx(sum(range(500, 801)) / 301 + 1)
+    assert summ['last']['mean'] == 801 and summ['best']['mean'] == 2
+
+
+def test_five_seeds_by_default():
+    "Hardy et al.'s stability study has 5 runs: the library default and the experiment notebook's default."
+    import ast, nbformat
+    from pathlib import Path
+    assert U.STABILITY_SEEDS == (0, 1, 2, 3, 4)
+    nb = nbformat.read(Path(__file__).parents[1] / 'nbs' / 'experiments' / 'train_representations.ipynb', as_version=4)
+    params = next(c for c in nb.cells if 'parameters' in c.metadata.get('tags', []))
+    seeds = next(ast.literal_eval(n.value) for n in ast.parse(params.source).body
+                 if isinstance(n, ast.Assign) and n.targets[0].id == 'seeds')
+    assert seeds == list(U.STABILITY_SEEDS)
+
+
+def test_hardy_orthographic_inputs_are_normalised_camera_space_xy(tiny_data):
+    "inputs='orthographic': the camera-space x, y of the 3D pose (mm), root-centred and divided by their largest |value|."
+    _, tests = tiny_data
+    ps = tests['default_S9_S11'][:32]
+    xy = (ps.pose3d[..., :2] - ps.pose3d[:, :1, :2]).float()
+    expect = xy / xy.abs().amax((1, 2))[:, None, None]
+    got = U.HardyRecipe(U.HardyOptions(inputs='orthographic')).inputs(ps)
+    assert torch.allclose(got, expect, atol=1e-6) and torch.allclose(got.abs().amax((1, 2)), torch.ones(32))
+    persp = U.HardyRecipe(U.HardyOptions()).inputs(ps)                     # the projected 2D differs
+    assert not torch.allclose(persp, expect, atol=1e-3)
