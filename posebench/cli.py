@@ -17,8 +17,6 @@ DEMO = dict(data='default', train={'epochs': 8, 'batch_size': 256, 'lr': 1e-3}, 
             method={'model': 'simple_baseline', 'model_kwargs': {'width': 512}}, label='simple_baseline (demo)')
 
 # %% ../nbs/15_cli.ipynb #10d37a26
-_LIFT_FORMATS = {'npz': 'array', 'csv': 'array', 'array': 'array'}   # --format names -> posebench.lift's format
-
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='posebench', description='posebench: 3D human pose estimation workbench')
     sub = p.add_subparsers(dest='cmd', required=True)
@@ -43,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     l.add_argument('source', help='a COCO keypoint results JSON, an MMPose JSON, an OpenPose folder, or npz / csv')
     l.add_argument('--model', required=True, help='a training run folder (any supervised recipe) or a model file')
     l.add_argument('--out', required=True, help='output folder (npz, json, report, html, bvh)')
-    l.add_argument('--format', default='auto', choices=['auto', 'coco', 'mmpose', 'openpose', *_LIFT_FORMATS],
+    l.add_argument('--format', default='auto', choices=['auto', 'coco', 'mmpose', 'openpose', 'array', 'npz', 'csv'],
                    help="the key-point file's format (default: detected); npz and csv are read as arrays")
     l.add_argument('--layout', default=None, help="the key points' layout ('coco17', 'body25', 'h36m17'): needed for csv")
     l.add_argument('--image-size', nargs=2, type=int, metavar=('W', 'H'), help='the video frame size in pixels')
@@ -141,7 +139,7 @@ def _lift(args) -> int:
     size = tuple(args.image_size) if args.image_size else None
     if args.format in ('npz', 'csv') and Path(args.source).suffix.lower() != f'.{args.format}':
         raise ValueError(f"{args.source}: --format {args.format} needs a .{args.format} file, got suffix {Path(args.source).suffix!r}")
-    res = lift_keypoints(args.source, args.model, format=_LIFT_FORMATS.get(args.format, args.format), layout=args.layout, image_size=size,
+    res = lift_keypoints(args.source, args.model, format=args.format, layout=args.layout, image_size=size,
                          person=args.person, min_score=args.min_score, max_gap=args.max_gap, units=args.units,
                          check=args.check, focal=args.focal,
                          centre=None if args.focal is None or size is None else (size[0] / 2, size[1] / 2))

@@ -224,11 +224,11 @@ PAPER_ROWS = {   # row label -> (job, method name the notebook writes): the arms
     'SimpleBaseline + PG': ('posegu', 'simple_baseline (PG)'),                              # PoseGU Tables 4-6
     'SimpleBaseline + PoseGU (CRM ✗)': ('posegu', 'simple_baseline (PoseGU without CRM)'),
     'SimpleBaseline + PoseGU': ('posegu', 'simple_baseline (PoseGU)'),
-    'Full 2D Pose Network': ('hardy', 'hardy_full'),                                       # Hardy et al. Tables 1-2
-    'Split-Combine Leg and Torso Network': ('hardy', 'hardy_split_legs_torso'),
-    'Independent Leg and Torso Network': ('hardy', 'hardy_independent_legs_torso'),
-    'Split-Combine 5 Limbs Network': ('hardy', 'hardy_split_limbs5'),
-    'Independent 5 Limbs Network': ('hardy', 'hardy_independent_limbs5'),
+    'Full 2D Pose Network': ('hardy', 'hardy_full[gt-scale]'),                                       # Hardy et al. Tables 1-2
+    'Split-Combine Leg and Torso Network': ('hardy', 'hardy_split_legs_torso[gt-scale]'),
+    'Independent Leg and Torso Network': ('hardy', 'hardy_independent_legs_torso[gt-scale]'),
+    'Split-Combine 5 Limbs Network': ('hardy', 'hardy_split_limbs5[gt-scale]'),
+    'Independent 5 Limbs Network': ('hardy', 'hardy_independent_limbs5[gt-scale]'),
     'DOF Baseline': ('dof_baseline', 'dof_baseline'),                                      # DOF Table 6 + the source
     'DOF Progressive': ('dof_progressive', 'dof_progressive'),
     'DOF Progressive + Attr (attributes: GT corrupted to 84 %)': ('dof_progressive_attr', 'dof_progressive_attr[noisy_gt]'),

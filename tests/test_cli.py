@@ -53,7 +53,8 @@ def test_run_refuse_and_resume_exactly_through_the_cli(tmp_path, capsys):
     assert strip(ev.tests['my_test']) == strip(rb.tests['default_S9_S11'])
     assert ev.tests['my_test']['protocol']['align'] == 'none'
     # lift: --format npz / csv are the reader's arrays (an npz of Human3.6M-layout pixels, as the run was trained on)
-    clip = tests['default_S9_S11'][:40]
+    full = experiment_data('default', None, 1.0, None)[1]['default_S9_S11']
+    clip = full[np.flatnonzero(full.sequence == full.sequence[0])[:40]]          # 40 consecutive frames of one video
     np.savez(tmp_path / 'kp.npz', keypoints=clip.pose2d.numpy(), image_size=clip.camera[0, 4:6].numpy().astype(int))
     capsys.readouterr()
     for fmt in ('npz', 'auto'):

@@ -14,7 +14,7 @@ NOTEBOOKS = {
     'train_svmac': ({'method': {'width': 32, 'critic_width': 32}, 'arms': ['n2', 'sup5']}, ['svmac_n2', 'svmac_n2_sup5']),
     'train_representations': ({'method': {'width': 32, 'critic_width': 32, 'inputs': 'orthographic'},
                                'representations': ['independent_legs_torso'], 'seeds': [0, 1], 'sensitivity_samples': 10},
-                              ['hardy_independent_legs_torso[ortho]'] * 2),
+                              ['hardy_independent_legs_torso[ortho][gt-scale]'] * 2),
     'train_dof': ({'method': {'width': 16, 'attr_width': 16}, 'arms': ['progressive_attr'], 'attr_sources': ['pred', 'noisy_gt'],
                    'compare': ''}, ['dof_progressive_attr[noisy_gt]', 'dof_progressive_attr[pred]']),
     'train_poseaug': ({'models': ['simple_baseline'], 'model_kwargs': {'width': 32, 'blocks': 1}, 'pretrain_epochs': 1,

@@ -8,8 +8,8 @@ import dataclasses
 from ..dof import DOFOptions
 
 # %% auto #0
-__all__ = ['BUDGETS', 'SUPERVISED', 'REPRESENTATION_LABELS', 'POSEGU_LABELS', 'DOF_ATTR_ACCURACY', 'DOF_LABELS', 'CLAIMS', 'Job',
-           'bench_jobs']
+__all__ = ['BUDGETS', 'SUPERVISED', 'REPRESENTATION_LABELS', 'POSEGU_LABELS', 'DOF_ATTR_ACCURACY', 'DOF_LABELS', 'LEGACY_METHODS',
+           'CLAIMS', 'Job', 'bench_jobs']
 
 # %% ../../nbs/16a_bench_jobs.ipynb #67cb0430
 def _b(train, method=None, **params) -> dict:
@@ -81,6 +81,9 @@ DOF_ATTR_ACCURACY = DOFOptions().attr_accuracy   # the bench's noisy_gt attribut
 DOF_LABELS = {'baseline': 'DOF Baseline', 'progressive': 'DOF Progressive',
               'progressive_attr': f'DOF Progressive + Attr (attributes: GT corrupted to {DOF_ATTR_ACCURACY * 100:.0f} %)'}
 
+# %% ../../nbs/16a_bench_jobs.ipynb #cd088c16
+LEGACY_METHODS = {f'hardy_{r}': f'hardy_{r}[gt-scale]' for r in REPRESENTATION_LABELS}
+
 # %% ../../nbs/16a_bench_jobs.ipynb #b649e4e0
 def _poseaug_job(name, train='main', suffix=''):
     return Job(name, 'train_poseaug', 'poseaug', {'models': ['simple_baseline']},
@@ -94,7 +97,7 @@ def bench_jobs(cross_train=()) -> list:
     jobs.append(Job('posegu', 'train_posegu', 'posegu', {'arms': list(POSEGU_LABELS)}, dict(POSEGU_LABELS.values())))
     jobs += [Job(f'svmac_n{n}', 'train_svmac', 'svmac', {'arms': [f'n{n}']}, {f'SVMAC n = {n}': f'svmac_n{n}'}) for n in (1, 2)]
     jobs.append(Job('hardy', 'train_representations', 'representations', {'representations': list(REPRESENTATION_LABELS)},
-                    {lab: f'hardy_{r}' for r, lab in REPRESENTATION_LABELS.items()}))
+                    {lab: f'hardy_{r}[gt-scale]' for r, lab in REPRESENTATION_LABELS.items()}))
     jobs += [Job(f'dof_{v}', 'train_dof', 'dof', {'arms': [v], 'compare': '', 'attr_sources': ['noisy_gt'],
                                                   'method': {'attr_accuracy': DOF_ATTR_ACCURACY}},
                  {lab: f'dof_{v}' + ('[noisy_gt]' if v == 'progressive_attr' else '')}) for v, lab in DOF_LABELS.items()]

@@ -8,7 +8,7 @@ import base64, json, math, re, shutil, tempfile
 from pathlib import Path
 import numpy as np
 import mistune
-from .jobs import CLAIMS, bench_jobs
+from .jobs import CLAIMS, LEGACY_METHODS, bench_jobs
 from ..recipe import RunResult
 from ..metrics import results_table, per_joint_table, per_group_table
 from ..viz import plot_bench_curves, plot_joint_heatmap
@@ -53,7 +53,7 @@ def load_runs(out) -> tuple:
             r.tests = {_short(k): v for k, v in r.tests.items()}       # a materialised test split: its file's stem
             tests = list(r.tests)
             it = intra if intra in tests else next((t for t in tests if t.startswith(str(spec.get('name')))), tests[0])
-            r.method, r.path = current.get(rec['job'], {}).get(r.method, label), str(out / rel)
+            r.method, r.path = current.get(rec['job'], {}).get(LEGACY_METHODS.get(r.method, r.method), label), str(out / rel)
             r.bench = {'job': rec['job'], 'seed': int(rec['seed']), 'train': train, 'folder': str((out / rel).parent),
                        'intra_test': it if train == spec.get('name') else None,
                        'cross_tests': [t for t in tests if t != it] if train == spec.get('name') else [it]}
