@@ -5,7 +5,7 @@
 # %% ../../nbs/16a_bench_jobs.ipynb #593291d8
 from __future__ import annotations
 import dataclasses
-from ..dof import DOFOptions
+from ..dof import DOFOptions, attribute_source_label
 
 # %% auto #0
 __all__ = ['BUDGETS', 'SUPERVISED', 'REPRESENTATION_LABELS', 'POSEGU_LABELS', 'DOF_ATTR_ACCURACY', 'DOF_LABELS', 'LEGACY_METHODS',
@@ -79,7 +79,7 @@ POSEGU_LABELS = {'pg': ('SimpleBaseline + PG', 'simple_baseline (PG)'),
                  'posegu': ('SimpleBaseline + PoseGU', 'simple_baseline (PoseGU)')}
 DOF_ATTR_ACCURACY = DOFOptions().attr_accuracy   # the bench's noisy_gt attributes: ground truth corrupted to this accuracy
 DOF_LABELS = {'baseline': 'DOF Baseline', 'progressive': 'DOF Progressive',
-              'progressive_attr': f'DOF Progressive + Attr (attributes: GT corrupted to {DOF_ATTR_ACCURACY * 100:.0f} %)'}
+              'progressive_attr': f"DOF Progressive + Attr ({attribute_source_label('noisy_gt', DOF_ATTR_ACCURACY)})"}
 
 # %% ../../nbs/16a_bench_jobs.ipynb #cd088c16
 LEGACY_METHODS = {f'hardy_{r}': f'hardy_{r}[gt-scale]' for r in REPRESENTATION_LABELS}
