@@ -4,8 +4,9 @@
 
 # %% ../nbs/08_experiments.ipynb #8984e375
 from __future__ import annotations
-import ast, json, os, time, warnings
+import ast, json, logging, os, site, sys, time, warnings
 from pathlib import Path
+import posebench
 
 # %% auto #0
 __all__ = ['notebook_dirs', 'list_notebooks', 'notebook_path', 'notebook_parameters', 'check_parameters', 'parse_value',
@@ -14,17 +15,18 @@ __all__ = ['notebook_dirs', 'list_notebooks', 'notebook_path', 'notebook_paramet
 # %% ../nbs/08_experiments.ipynb #af10106b
 def notebook_dirs() -> list[Path]:
     "Folders searched for experiment notebooks, in order."
-    import posebench, site, sys
     pkg = Path(posebench.__file__).resolve().parent
     dirs = [Path(p) for p in os.environ.get('POSEBENCH_NOTEBOOKS', '').split(os.pathsep) if p]
     dirs += [pkg.parent / 'nbs' / 'experiments']
     dirs += [Path(b) / 'share' / 'posebench' / 'experiments' for b in (sys.prefix, site.getuserbase())]
     return list(dict.fromkeys(d for d in dirs if d.is_dir()))
 
+# %% ../nbs/08_experiments.ipynb #990ebb63
 def list_notebooks() -> list[str]:
     "Names of the experiment notebooks that `notebook_path` can find."
     return sorted({p.stem for d in notebook_dirs() for p in d.glob('*.ipynb') if not p.name.startswith('.')})
 
+# %% ../nbs/08_experiments.ipynb #dd60d007
 def notebook_path(name) -> Path:
     "The experiment notebook `name` ('train_supervised', 'train_supervised.ipynb' or a path)."
     p = Path(name)
@@ -38,7 +40,7 @@ def notebook_path(name) -> Path:
 # %% ../nbs/08_experiments.ipynb #0b0447ec
 def notebook_parameters(notebook) -> dict:
     "Defaults of the `parameters`-tagged cell of `notebook`: {name: value} (non-literal values are skipped)."
-    import nbformat
+    import nbformat   # lazy: nbformat 5.6 s vs posebench.cli 0.02 s (importtime, 2 loaded cores); `posebench list` needs none
     path = notebook_path(notebook)
     nb = nbformat.read(path, as_version=4)
     cells = [c for c in nb.cells if 'parameters' in c.get('metadata', {}).get('tags', [])]
@@ -53,6 +55,7 @@ def notebook_parameters(notebook) -> dict:
                 except ValueError: out[t.id] = None
     return out
 
+# %% ../nbs/08_experiments.ipynb #7b0daaca
 def _type_name(v) -> str:
     return {bool: 'bool', int: 'int', float: 'float', str: 'str', list: 'list', dict: 'dict', tuple: 'list'}.get(type(v), type(v).__name__)
 
@@ -76,6 +79,7 @@ def check_parameters(parameters: dict, defaults: dict, notebook: str = 'notebook
                              f"{defaults[k]!r}), got {_type_name(v)} {v!r}")
     return dict(parameters)
 
+# %% ../nbs/08_experiments.ipynb #3c50a345
 def parse_value(text: str, default=None):
     "Read a command-line value: kept as text for a string default, else a Python/JSON literal when it is one."
     if not isinstance(text, str) or isinstance(default, str): return text
@@ -94,18 +98,19 @@ class NotebookError(RuntimeError):
         super().__init__(msg)
         self.cell, self.exec_count, self.ename, self.evalue, self.output = cell, exec_count, ename, evalue, output
 
+# %% ../nbs/08_experiments.ipynb #f7d45e6e
 def default_out_dir(notebook) -> Path:
     "runs/<notebook name>-<UTC time> under the current directory."
     return Path('runs') / f"{notebook_path(notebook).stem}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
 
+# %% ../nbs/08_experiments.ipynb #455296ff
 def run_notebook(notebook, parameters: dict | None = None, out_dir=None, kernel: str = 'python3',
                  timeout: float | None = None,    # seconds per cell (None: no limit)
                  progress: bool = False,          # papermill's cell progress bar
                  log_output: bool = False) -> Path:  # stream the notebook's output to this process's log
     "Execute an experiment notebook with papermill; returns the path of the executed notebook in `out_dir`."
-    import papermill as pm
+    import papermill as pm  # lazy: papermill 8.0 s (importtime, 2 loaded cores); only running a notebook needs it
     from papermill.exceptions import PapermillExecutionError
-    import posebench
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0):
         raise ValueError(f"timeout: expected None (no limit) or seconds per cell > 0, got {timeout!r}")
     path = notebook_path(notebook)
@@ -117,7 +122,6 @@ def run_notebook(notebook, parameters: dict | None = None, out_dir=None, kernel:
     output = out_dir / path.name
     root = str(Path(posebench.__file__).resolve().parent.parent)
     if log_output:   # papermill logs the cells' output at INFO: make sure it reaches stderr
-        import logging
         lg = logging.getLogger('papermill')
         if lg.getEffectiveLevel() > logging.INFO: lg.setLevel(logging.INFO)
         if not logging.getLogger().handlers and not lg.handlers:
@@ -145,7 +149,7 @@ def run_notebook(notebook, parameters: dict | None = None, out_dir=None, kernel:
 # %% ../nbs/08_experiments.ipynb #aa4b3d16
 def collect_results(dirs, strict: bool = False) -> list:
     "The `RunResult`s of every `metrics.json` under `dirs`; broken or foreign files are skipped with a warning (or raise if `strict`)."
-    from posebench.recipe import RunResult
+    from posebench.recipe import RunResult  # lazy: torch; posebench.recipe 3.7 s vs posebench.cli 0.02 s (importtime, 2 loaded cores)
     if isinstance(dirs, (str, os.PathLike)): dirs = [dirs]
     files, failed = [], []
     for d in map(Path, dirs):
@@ -163,19 +167,20 @@ def collect_results(dirs, strict: bool = False) -> list:
     for f in failed: warnings.warn(f"failed run in {f.parent}: {json.loads(f.read_text()).get('error', '?')[:300]}")
     return out
 
+# %% ../nbs/08_experiments.ipynb #b37e1289
 def report_table(results, metrics=('mpjpe', 'p_mpjpe', 'pck', 'auc'), fmt: str = 'markdown', digits: int = 1):
     "A method × (test set, metric) table from `RunResult`s or folders holding `metrics.json` files."
-    from posebench.metrics import results_table
+    from posebench.metrics import results_table  # lazy: torch; posebench.metrics 4.6 s vs cli 0.02 s (importtime, 2 loaded cores)
+    from posebench.recipe import RunResult
     if isinstance(results, (str, os.PathLike)) or (isinstance(results, (list, tuple)) and results
                                                   and isinstance(results[0], (str, os.PathLike))):
         results = collect_results(results)
     if not results: raise ValueError("report_table: no results (no readable metrics.json found)")
-    known = {m for r in results for t in (r.tests if hasattr(r, 'tests') else r['tests']).values()
-             for m, v in t.items() if isinstance(v, (int, float))}
+    bad = [f"{i}: {type(r).__name__}" for i, r in enumerate(results) if not isinstance(r, RunResult)]
+    if bad: raise ValueError(f"report_table: expected RunResults (or folders of metrics.json), got {bad[:3]}")
+    known = {m for r in results for t in r.tests.values() for m, v in t.items() if isinstance(v, (int, float))}
     unknown = [m for m in metrics if m not in known]
-    tests = [(getattr(r, 'path', None) or (r.get('path') if isinstance(r, dict) else None) or
-              (r.method if hasattr(r, 'method') else r.get('method')), t)
-             for r in results for t in (r.tests if hasattr(r, 'tests') else r['tests']).values()]
+    tests = [(getattr(r, 'path', None) or r.method, t) for r in results for t in r.tests.values()]
     null = [m for m in unknown if any(m in t and t[m] is None for _, t in tests)]
     if null:
         where = sorted({str(src) for src, t in tests for m in null if m in t and t[m] is None})

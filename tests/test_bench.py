@@ -9,6 +9,8 @@ from posebench.bench import (Job, load_runs, BUDGETS, CLAIMS, bench_jobs, bench_
                              paired_interval, prepare_data, run_bench, regenerate_report, markdown_to_html, is_bench_dir,
                              publish_report)
 from posebench.experiments import notebook_parameters, check_parameters
+from posebench.recipe import RunResult
+import posebench
 
 os.environ.setdefault('OMP_NUM_THREADS', '1')
 TINY_COMMON = {'train_fraction': 0.02, 'test_samples': 200, 'eval_samples': 100, 'train': {'epochs': 1, 'batch_size': 128}}
@@ -25,7 +27,7 @@ def tiny_bench(tmp_path_factory):
     out = tmp_path_factory.mktemp('bench')
     jobs = [_tiny('simple_baseline', 'simple_baseline', {'width': 16, 'blocks': 1}),
             Job('broken', 'train_supervised', 'tiny', {**TINY_COMMON, 'method': {'model': 'no_such_model'}}, {'broken': 'broken'})]
-    s = run_bench('default', out, device='cpu', seeds=2, jobs=jobs, cross=[], log=lambda m: None)
+    s = run_bench('default', out, device='cpu', seeds=2, jobs=jobs, cross=[], log=lambda m: None, train={'lr': 3e-3})
     return out, s
 
 
@@ -37,7 +39,11 @@ def test_tiny_bench_end_to_end(tiny_bench):
         assert f'| {name} |' in md and f'<td>{name}</td>' in html
         rec = json.loads((out / 'runs' / name / 'seed1' / 'bench.json').read_text())
         assert rec['status'] == 'ok' and rec['parameters']['seed'] == 1 and rec['parameters']['device'] == 'cpu'
-        assert rec['parameters']['train'] == {'epochs': 1, 'batch_size': 128, 'resume': True}
+        assert rec['parameters']['train'] == {'epochs': 1, 'batch_size': 128, 'resume': True, 'lr': 3e-3}
+        # the bench's TrainConfig override (`train=`, `--train`) reached the run itself
+        assert RunResult.load(out / rec['rows'][name]).train_config['lr'] == 3e-3
+    cfg = json.loads((out / 'bench_config.json').read_text())
+    assert cfg['train'] == {'lr': 3e-3} and cfg['code']['version'] == posebench.__version__
     assert ' ± ' in md                                          # two seeds: mean ± std
     assert 'default_S9_S11 mpjpe' in md and 'wall time' in md and '## Paper claims on this data' in md
     assert 'data:image/png;base64,' in html and '<table>' in html
@@ -74,6 +80,7 @@ def test_publish_report_has_no_machine_paths(tiny_bench, tmp_path):
     assert files == ['bench_config.json', 'bench_wall.json', 'figures', 'report.html', 'report.md', 'results.json']
     for f in dest.iterdir():
         if f.is_file(): assert str(out) not in f.read_text() and str(tmp_path / 'my_data') not in f.read_text(), f.name
+        if f.is_file(): assert str(tiny_bench[0]) not in f.read_text(), f.name     # where it ran before it was copied
     assert str(out) in (out / 'report.md').read_text()                     # the bench's own report names the paths
     assert '<bench>/runs/broken/seed0/run.ipynb, data <hdm05 data>' in md.read_text()
     assert json.loads((dest / 'bench_config.json').read_text())['spec']['roots'] == {'hdm05': '<hdm05 data>'}
@@ -93,8 +100,10 @@ def test_publish_report_has_no_machine_paths(tiny_bench, tmp_path):
 
 
 def _row(method, seed, value, train='default', test='default_S9_S11'):
-    return {'method': method, 'tests': {test: {'mpjpe': value, 'p_mpjpe': value}}, 'protocol': {},
-            'bench': {'seed': seed, 'train': train, 'intra_test': test, 'cross_tests': ['cmu']}}
+    "A bench row as `load_runs` gives it: a RunResult with a `bench` record."
+    r = RunResult(method, 'supervised', {test: {'mpjpe': value, 'p_mpjpe': value}})
+    r.bench = {'seed': seed, 'train': train, 'intra_test': test, 'cross_tests': ['cmu']}
+    return r
 
 
 def test_claims_paired_seeds_and_verdicts():
@@ -117,7 +126,7 @@ def test_claims_paired_seeds_and_verdicts():
     rows = ([_row('A', s, 40. + s, test='t1') for s in range(3)] + [_row('B', s, 50. + s, test='t1') for s in range(3)]
             + [_row('A [train cmu]', s, 70. + s, train='cmu', test='t1') for s in range(3)]
             + [_row('B [train cmu]', s, 60. + 1.1 * s, train='cmu', test='t1') for s in range(3)])
-    for r in rows: r['bench']['cross_tests'] = ['t1']
+    for r in rows: r.bench['cross_tests'] = ['t1']
     both = evaluate_claims(rows, cx)[0]
     assert [(x['train'], x['verdict']) for x in both['comparisons']] == [('default', 'holds'), ('cmu', 'contradicted')]
     assert both['verdict'] == 'inconclusive'                 # the two directions disagree
@@ -161,7 +170,8 @@ def test_bench_on_cmu_across_to_hdm05(tmp_path, hdm05_npz, cmu_npz):
                   log=lambda m: None)
     assert s['ok'] == 2 and not s['failed']
     rows, _ = load_runs(tmp_path)
-    tests = {r['method']: set(r['tests']) for r in rows}
+    assert all(isinstance(r, RunResult) for r in rows)
+    tests = {r.method: set(r.tests) for r in rows}
     assert tests == {'simple_baseline': {'cmu_cmu09_cmu12_cmu14', 'hdm05_mm_tr'}, 'sb [train hdm05]': {'cmu_cmu09_cmu12_cmu14', 'hdm05_mm_tr'}}
     md = (tmp_path / 'report.md').read_text()
     assert '| cmu_cmu09_cmu12_cmu14 mpjpe | cmu_cmu09_cmu12_cmu14 p_mpjpe |' in md and '| sb [train hdm05] |' in md
@@ -197,3 +207,64 @@ def test_damaged_bench_records_name_the_file(tmp_path):
     (tmp_path / 'bench_config.json').write_text('{}'); (tmp_path / 'bench_wall.json').write_text('[{')
     with pytest.raises(ValueError, match=r"bench_wall\.json: cannot be read as JSON"): regenerate_report(tmp_path)
     with pytest.raises(ValueError, match=r"differences must be finite, got \[nan, 1\.0\]"): paired_interval([float('nan'), 1.])
+
+
+def test_train_override_is_checked_before_any_work(tmp_path, capsys):
+    "`posebench bench --train` takes a dict of TrainConfig fields; anything else is one line, exit 2, nothing written."
+    from posebench.cli import main
+    for text, msg in [('[1]', 'expected a dict of TrainConfig fields'), ("{'nope': 1}", "unknown keys ['nope']"),
+                      ("{'amp': 'yes'}", 'TrainConfig.amp'), ("{'seed': 3}", 'set by the bench itself')]:
+        assert main(['bench', '--out', str(tmp_path / 'b'), '--cross', '--train', text]) == 2
+        err = capsys.readouterr().err.strip()
+        assert msg in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / 'b').exists()
+
+
+PAPER_ROWS = {   # row label -> (job, method name the notebook writes): the arms as the papers' tables name them
+    'SimpleBaseline + PG': ('posegu', 'simple_baseline (PG)'),                              # PoseGU Tables 4-6
+    'SimpleBaseline + PoseGU (CRM ✗)': ('posegu', 'simple_baseline (PoseGU without CRM)'),
+    'SimpleBaseline + PoseGU': ('posegu', 'simple_baseline (PoseGU)'),
+    'Full 2D Pose Network': ('hardy', 'hardy_full[gt-scale]'),                                       # Hardy et al. Tables 1-2
+    'Split-Combine Leg and Torso Network': ('hardy', 'hardy_split_legs_torso[gt-scale]'),
+    'Independent Leg and Torso Network': ('hardy', 'hardy_independent_legs_torso[gt-scale]'),
+    'Split-Combine 5 Limbs Network': ('hardy', 'hardy_split_limbs5[gt-scale]'),
+    'Independent 5 Limbs Network': ('hardy', 'hardy_independent_limbs5[gt-scale]'),
+    'DOF Baseline': ('dof_baseline', 'dof_baseline'),                                      # DOF Table 6 + the source
+    'DOF Progressive': ('dof_progressive', 'dof_progressive'),
+    'DOF Progressive + Attr (attributes: GT corrupted to 84 %)': ('dof_progressive_attr', 'dof_progressive_attr[noisy_gt]'),
+    'SimpleBaseline (PoseAug baseline arm)': ('poseaug', 'simple_baseline'),               # PoseAug Table 4
+    'SimpleBaseline + PoseAug': ('poseaug', 'simple_baseline + PoseAug'),
+    'SVMAC n = 1': ('svmac_n1', 'svmac_n1'), 'SVMAC n = 2': ('svmac_n2', 'svmac_n2'),       # SVMAC Table 4
+}
+
+
+def test_row_labels_and_claims_name_the_papers_tables():
+    jobs = {j.name: j for j in bench_jobs()}
+    for label, (job, method) in PAPER_ROWS.items(): assert jobs[job].rows.get(label) == method, label
+    # the DOF row's accuracy is the one its job runs with, not a hard-coded string
+    dof = jobs['dof_progressive_attr']
+    assert dof.params['method']['attr_accuracy'] == 0.84 == bench_parameters(
+        dof, notebook_parameters('train_dof'), {'data': 'default', 'data_root': {}})['method']['attr_accuracy']
+    papers = {c['id']: c['paper'] for c in CLAIMS}
+    assert papers['poseaug_cross'].startswith('PoseAug (Zhang et al. 2021), Table 4 (MPJPE on 3DHP')   # its measure
+    assert papers['hardy_independent'].startswith('Hardy et al. 2022, Table 1')      # protocol II = P-MPJPE, intra
+    assert {(c['id'], c['a'], c['b']) for c in CLAIMS if c['id'].startswith(('posegu', 'hardy'))} == {
+        ('posegu_pg', 'SimpleBaseline + PoseGU', 'SimpleBaseline + PG'),
+        ('posegu_crm', 'SimpleBaseline + PoseGU', 'SimpleBaseline + PoseGU (CRM ✗)'),
+        ('hardy_independent', 'Independent Leg and Torso Network', 'Full 2D Pose Network')}
+
+
+def test_report_relabels_finished_runs_from_the_current_jobs(tiny_bench, tmp_path):
+    "A row renamed in the jobs relabels runs that finished under the old label, without re-running them."
+    import shutil
+    out = tmp_path / 'bench'; shutil.copytree(tiny_bench[0], out)
+    rec_file = out / 'runs' / 'simple_baseline' / 'seed0' / 'bench.json'
+    rec = json.loads(rec_file.read_text())
+    (out / 'runs' / 'dof_baseline' / 'seed0').mkdir(parents=True)           # an old run of a real job, old label
+    m = RunResult.load(out / rec['rows']['simple_baseline']); m.method = 'dof_baseline'
+    m.save(out / 'runs' / 'dof_baseline' / 'seed0' / 'metrics.json')
+    (out / 'runs' / 'dof_baseline' / 'seed0' / 'bench.json').write_text(json.dumps(
+        {**rec, 'job': 'dof_baseline', 'rows': {'old DOF label': 'runs/dof_baseline/seed0/metrics.json'}}))
+    rows, _ = load_runs(out)
+    assert sorted({r.method for r in rows}) == ['DOF Baseline', 'simple_baseline']   # renamed; a custom job keeps its own
+    assert '| DOF Baseline |' in regenerate_report(out).read_text()

@@ -1,9 +1,10 @@
 "Tests of the `posebench` command: run (success, refusal, exact resume, failing cell), eval, report, demo, python -m."
 import subprocess, sys
+import numpy as np
 import pytest
 import torch
 from posebench.cli import main, DEMO
-from posebench.recipe import RunResult, load_run
+from posebench.recipe import RunResult, load_run, experiment_data
 from posebench.train import CHECKPOINT, load_checkpoint_file
 
 TINY = ['-p', 'train_fraction', '0.02', '-p', 'test_samples', '200', '-p', 'eval_samples', '100',
@@ -38,11 +39,32 @@ def test_run_refuse_and_resume_exactly_through_the_cli(tmp_path, capsys):
     # (the first process's final evaluation came after that checkpoint, so it is not compared against)
     assert ra.wall_time_s > first_s > 0
     assert load_checkpoint_file(tmp_path / 'a' / CHECKPOINT)['elapsed_s'] > first_s
-    # eval reproduces the metrics the run wrote for its own checkpoint
+    # eval reproduces every metric the run wrote for its own checkpoint (other recipes: tests/test_notebooks.py)
     assert main(['eval', str(tmp_path / 'b'), '--data', 'default', '--test-samples', '200', '--out', str(tmp_path / 'e')]) == 0
     ev = RunResult.load(tmp_path / 'e' / 'metrics.json')
-    assert abs(ev.tests['default_S9_S11']['mpjpe'] - rb.tests['default_S9_S11']['mpjpe']) < 1e-3
-    assert ev.recipe == 'supervised' and ev.extra['epoch'] == 2
+    assert ev.tests == rb.tests and ev.recipe == 'supervised' and ev.extra['epoch'] == 2
+    # ... and on a test set given as a file (a PoseSet npz): the same poses give the same metrics
+    _, tests = experiment_data('default', None, 1.0, 200)
+    tests['default_S9_S11'].save(tmp_path / 'my_test.npz')
+    assert main(['eval', str(tmp_path / 'b'), '--data', f"default+{tmp_path / 'my_test.npz'}", '--test-samples', '200',
+                 '--out', str(tmp_path / 'f')]) == 0
+    ev = RunResult.load(tmp_path / 'f' / 'metrics.json')
+    strip = lambda t: {k: v for k, v in t.items() if k != 'protocol'}
+    assert strip(ev.tests['my_test']) == strip(rb.tests['default_S9_S11'])
+    assert ev.tests['my_test']['protocol']['align'] == 'none'
+    # lift: --format npz / csv are the reader's arrays (an npz of Human3.6M-layout pixels, as the run was trained on)
+    full = experiment_data('default', None, 1.0, None)[1]['default_S9_S11']
+    clip = full[np.flatnonzero(full.sequence == full.sequence[0])[:40]]          # 40 consecutive frames of one video
+    np.savez(tmp_path / 'kp.npz', keypoints=clip.pose2d.numpy(), image_size=clip.camera[0, 4:6].numpy().astype(int))
+    capsys.readouterr()
+    for fmt in ('npz', 'auto'):
+        code = main(['lift', str(tmp_path / 'kp.npz'), '--model', str(tmp_path / 'b'), '--out', str(tmp_path / f'lift_{fmt}'),
+                     '--format', fmt, '--layout', 'h36m17', '--no-bvh', '--no-html'])
+        assert code == 0, capsys.readouterr().err
+    assert np.array_equal(np.load(tmp_path / 'lift_npz' / 'kp.npz')['pose3d_mm'], np.load(tmp_path / 'lift_auto' / 'kp.npz')['pose3d_mm'])
+    assert main(['lift', str(tmp_path / 'kp.npz'), '--model', str(tmp_path / 'b'), '--out', str(tmp_path / 'x'),
+                 '--format', 'csv', '--layout', 'h36m17']) == 2
+    assert '--format csv needs a .csv file' in capsys.readouterr().err
 
 
 def test_run_failing_cell_exit_code(tmp_path, capsys):

@@ -68,6 +68,7 @@ def test_collect_results_and_report(tmp_path):
     assert 'bad/metrics.json' in msgs and 'trunc/metrics.json' in msgs and 'boom' in msgs and 'schema' in msgs
     with pytest.raises(ValueError, match='schema'): collect_results([tmp_path / 'bad'], strict=True)
     with pytest.raises(ValueError, match=r"unknown metric\(s\) \['mpjep'\]"): report_table(rs, metrics=('mpjep',))
+    with pytest.raises(ValueError, match='expected RunResults'): report_table([x.to_dict() for x in rs])
 
 
 def test_null_metric_is_named_not_unknown(tmp_path):

@@ -5,9 +5,11 @@
 # %% ../../nbs/16a_bench_jobs.ipynb #593291d8
 from __future__ import annotations
 import dataclasses
+from ..dof import DOFOptions, attribute_source_label
 
 # %% auto #0
-__all__ = ['BUDGETS', 'SUPERVISED', 'REPRESENTATION_LABELS', 'DOF_LABELS', 'CLAIMS', 'Job', 'bench_jobs']
+__all__ = ['BUDGETS', 'SUPERVISED', 'REPRESENTATION_LABELS', 'POSEGU_LABELS', 'DOF_ATTR_ACCURACY', 'DOF_LABELS', 'LEGACY_METHODS',
+           'CLAIMS', 'Job', 'bench_jobs']
 
 # %% ../../nbs/16a_bench_jobs.ipynb #67cb0430
 def _b(train, method=None, **params) -> dict:
@@ -67,31 +69,37 @@ class Job:
     rows: dict                     # table row label -> method name in the notebook's RunResults
     train: str = 'main'            # 'main' (the bench data) or the name of a cross dataset it trains on
 
+# %% ../../nbs/16a_bench_jobs.ipynb #0aa1976e
 SUPERVISED = {'simple_baseline': 'SimpleBaseline', 'videopose': 'VideoPose', 'semgcn': 'SemGCN', 'stgcn': 'ST-GCN'}
-REPRESENTATION_LABELS = {'full': 'full', 'split_legs_torso': 'split legs/torso',
-                         'independent_legs_torso': 'independent legs/torso', 'split_limbs5': 'split 5 limbs',
-                         'independent_limbs5': 'independent 5 limbs'}
+REPRESENTATION_LABELS = {'full': 'Full 2D Pose Network', 'split_legs_torso': 'Split-Combine Leg and Torso Network',
+                         'independent_legs_torso': 'Independent Leg and Torso Network',
+                         'split_limbs5': 'Split-Combine 5 Limbs Network', 'independent_limbs5': 'Independent 5 Limbs Network'}
+POSEGU_LABELS = {'pg': ('SimpleBaseline + PG', 'simple_baseline (PG)'),
+                 'posegu_nocrm': ('SimpleBaseline + PoseGU (CRM ✗)', 'simple_baseline (PoseGU without CRM)'),
+                 'posegu': ('SimpleBaseline + PoseGU', 'simple_baseline (PoseGU)')}
+DOF_ATTR_ACCURACY = DOFOptions().attr_accuracy   # the bench's noisy_gt attributes: ground truth corrupted to this accuracy
 DOF_LABELS = {'baseline': 'DOF Baseline', 'progressive': 'DOF Progressive',
-              'progressive_attr': 'DOF Progressive + Attr (attributes 84 % accurate)'}
+              'progressive_attr': f"DOF Progressive + Attr ({attribute_source_label('noisy_gt', DOF_ATTR_ACCURACY)})"}
 
+# %% ../../nbs/16a_bench_jobs.ipynb #cd088c16
+LEGACY_METHODS = {f'hardy_{r}': f'hardy_{r}[gt-scale]' for r in REPRESENTATION_LABELS}
+
+# %% ../../nbs/16a_bench_jobs.ipynb #b649e4e0
 def _poseaug_job(name, train='main', suffix=''):
     return Job(name, 'train_poseaug', 'poseaug', {'models': ['simple_baseline']},
                {f'SimpleBaseline (PoseAug baseline arm){suffix}': 'simple_baseline',
                 f'SimpleBaseline + PoseAug{suffix}': 'simple_baseline + PoseAug'}, train=train)
 
-# %% ../../nbs/16a_bench_jobs.ipynb #885e20b5
 def bench_jobs(cross_train=()) -> list:
     "Every job of the bench; for each dataset in `cross_train` also SimpleBaseline and PoseAug trained on it."
     jobs = [Job(m, 'train_supervised', m, {'method': {'model': m}, 'label': lab}, {lab: lab}) for m, lab in SUPERVISED.items()]
     jobs.append(_poseaug_job('poseaug'))
-    jobs.append(Job('posegu', 'train_posegu', 'posegu', {'arms': ['pg', 'posegu_nocrm', 'posegu']},
-                    {'PoseGU: PG (generated only)': 'simple_baseline (PG)',
-                     'PoseGU w/o CRM': 'simple_baseline (PoseGU without CRM)',
-                     'PoseGU (with CRM, 25% GT)': 'simple_baseline (PoseGU)'}))
+    jobs.append(Job('posegu', 'train_posegu', 'posegu', {'arms': list(POSEGU_LABELS)}, dict(POSEGU_LABELS.values())))
     jobs += [Job(f'svmac_n{n}', 'train_svmac', 'svmac', {'arms': [f'n{n}']}, {f'SVMAC n = {n}': f'svmac_n{n}'}) for n in (1, 2)]
     jobs.append(Job('hardy', 'train_representations', 'representations', {'representations': list(REPRESENTATION_LABELS)},
-                    {f'Hardy {lab}': f'hardy_{r}' for r, lab in REPRESENTATION_LABELS.items()}))
-    jobs += [Job(f'dof_{v}', 'train_dof', 'dof', {'arms': [v], 'compare': '', 'attr_sources': ['noisy_gt']},
+                    {lab: f'hardy_{r}[gt-scale]' for r, lab in REPRESENTATION_LABELS.items()}))
+    jobs += [Job(f'dof_{v}', 'train_dof', 'dof', {'arms': [v], 'compare': '', 'attr_sources': ['noisy_gt'],
+                                                  'method': {'attr_accuracy': DOF_ATTR_ACCURACY}},
                  {lab: f'dof_{v}' + ('[noisy_gt]' if v == 'progressive_attr' else '')}) for v, lab in DOF_LABELS.items()]
     for c in ([cross_train] if isinstance(cross_train, str) else list(cross_train or ())):
         lab = f'SimpleBaseline [train {c}]'
@@ -102,19 +110,19 @@ def bench_jobs(cross_train=()) -> list:
 
 # %% ../../nbs/16a_bench_jobs.ipynb #48156df2
 CLAIMS = [
-    dict(id='poseaug_cross', paper='PoseAug (Zhang et al. 2021), Table 3',
+    dict(id='poseaug_cross', paper='PoseAug (Zhang et al. 2021), Table 4 (MPJPE on 3DHP, trained on H36M)',
          text='PoseAug lowers cross-dataset MPJPE vs its baseline arm', a='SimpleBaseline + PoseAug',
          b='SimpleBaseline (PoseAug baseline arm)', metric='mpjpe', tests='cross', group=None),
     dict(id='svmac_n', paper='SVMAC (Deng et al. 2021), Table 4', text='SVMAC with n = 2 angles beats n = 1',
          a='SVMAC n = 2', b='SVMAC n = 1', metric='p_mpjpe', tests='intra', group=None),
-    dict(id='hardy_independent', paper='Hardy et al. 2022, Table 2',
-         text='independent legs/torso lifting beats the full-body representation', a='Hardy independent legs/torso',
-         b='Hardy full', metric='p_mpjpe', tests='intra', group=None),
+    dict(id='hardy_independent', paper='Hardy et al. 2022, Table 1 (H36M, protocol II)',
+         text='independent legs/torso lifting beats the full-body representation', a=REPRESENTATION_LABELS['independent_legs_torso'],
+         b=REPRESENTATION_LABELS['full'], metric='p_mpjpe', tests='intra', group=None),
     dict(id='dof_distal', paper='DOF (Wang et al. 2019), Table 6',
          text='Progressive + Attr beats Baseline on distal joints', a=DOF_LABELS['progressive_attr'],
          b='DOF Baseline', metric='per_group', tests='intra', group='distal'),
     dict(id='posegu_pg', paper='PoseGU (Guan et al. 2023), Table 4', text='PoseGU beats generated-only (PG)',
-         a='PoseGU (with CRM, 25% GT)', b='PoseGU: PG (generated only)', metric='mpjpe', tests='intra', group=None),
+         a=POSEGU_LABELS['posegu'][0], b=POSEGU_LABELS['pg'][0], metric='mpjpe', tests='intra', group=None),
     dict(id='posegu_crm', paper='PoseGU (Guan et al. 2023), Table 6', text='CRM weights beat the same sources without CRM',
-         a='PoseGU (with CRM, 25% GT)', b='PoseGU w/o CRM', metric='mpjpe', tests='intra', group=None),
+         a=POSEGU_LABELS['posegu'][0], b=POSEGU_LABELS['posegu_nocrm'][0], metric='mpjpe', tests='intra', group=None),
 ]

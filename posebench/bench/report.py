@@ -4,12 +4,12 @@
 
 # %% ../../nbs/16c_bench_report.ipynb #13683d2d
 from __future__ import annotations
-import base64, json, math, os, re
+import base64, json, math, re, shutil, tempfile
 from pathlib import Path
 import numpy as np
 import mistune
-from .jobs import CLAIMS, bench_jobs
-from ..recipe import RunResult, load_run, evaluate
+from .jobs import CLAIMS, LEGACY_METHODS, bench_jobs
+from ..recipe import RunResult
 from ..metrics import results_table, per_joint_table, per_group_table
 from ..viz import plot_bench_curves, plot_joint_heatmap
 
@@ -28,11 +28,14 @@ def _read_json(path: Path, default):
         raise ValueError(f"{path}: cannot be read as JSON ({type(e).__name__}: {e}); restore it or remove it") from None
 
 def load_runs(out) -> tuple:
-    "(rows of all finished runs, one record per (job, seed): ok, failed or incomplete) under out/runs."
+    "(rows: the `RunResult`s of all finished runs, one record per (job, seed): ok, failed or incomplete) under out/runs."
     out = Path(out)
     cfg = _read_json(out / 'bench_config.json', {})
     spec = cfg.get('spec') or {}
     order = {j['name']: i for i, j in enumerate(cfg.get('jobs', []))}
+    # labels follow the current jobs (a renamed row relabels old runs without re-running them); the label recorded
+    # in bench.json stays for a job or method the current jobs do not have
+    current = {j.name: {m: lab for lab, m in j.rows.items()} for j in bench_jobs(list(spec.get('cross') or {}))}
     rows, runs = [], []
     for f in sorted(out.glob('runs/*/seed*/'), key=lambda f: (order.get(f.parent.name, len(order)), f.parent.name, f.name)):
         ok, err = f / 'bench.json', f / 'error.json'
@@ -50,10 +53,11 @@ def load_runs(out) -> tuple:
             r.tests = {_short(k): v for k, v in r.tests.items()}       # a materialised test split: its file's stem
             tests = list(r.tests)
             it = intra if intra in tests else next((t for t in tests if t.startswith(str(spec.get('name')))), tests[0])
-            rows.append({**r.to_dict(), 'method': label,
-                         'bench': {'job': rec['job'], 'seed': int(rec['seed']), 'train': train, 'folder': str((out / rel).parent),
-                                   'intra_test': it if train == spec.get('name') else None,
-                                   'cross_tests': [t for t in tests if t != it] if train == spec.get('name') else [it]}})
+            r.method, r.path = current.get(rec['job'], {}).get(LEGACY_METHODS.get(r.method, r.method), label), str(out / rel)
+            r.bench = {'job': rec['job'], 'seed': int(rec['seed']), 'train': train, 'folder': str((out / rel).parent),
+                       'intra_test': it if train == spec.get('name') else None,
+                       'cross_tests': [t for t in tests if t != it] if train == spec.get('name') else [it]}
+            rows.append(r)
     return rows, runs
 
 # %% ../../nbs/16c_bench_report.ipynb #15268182
@@ -74,7 +78,7 @@ def paired_interval(diffs) -> dict:
 
 # %% ../../nbs/16c_bench_report.ipynb #d1498aa7
 def _value(row, test, metric, group):
-    d = row['tests'].get(test)
+    d = row.tests.get(test)
     if d is None: return None
     v = (d.get('per_group') or {}).get(group) if metric == 'per_group' else d.get(metric)
     return None if v is None or v != v else float(v)
@@ -85,8 +89,8 @@ def evaluate_claims(rows, claims=CLAIMS) -> list:
     for c in claims:
         ctx = {}
         for r in rows:
-            b = r['bench']
-            label = r['method'].removesuffix(f" [train {b['train']}]")       # a row trained on a cross dataset: same arm
+            b = r.bench
+            label = r.method.removesuffix(f" [train {b['train']}]")       # a row trained on a cross dataset: same arm
             if label not in (c['a'], c['b']): continue
             for t in ([b['intra_test']] if c['tests'] == 'intra' else b['cross_tests']):
                 v = _value(r, t, c['metric'], c['group']) if t else None
@@ -105,6 +109,7 @@ def evaluate_claims(rows, claims=CLAIMS) -> list:
                     'measure': c['metric'] + (f"[{c['group']}]" if c['group'] else '')})
     return out
 
+# %% ../../nbs/16c_bench_report.ipynb #868a472b
 def claims_markdown(claims: list) -> str:
     "The claims as a markdown table: claim, paper, A vs B per test with the mean paired difference and its 95 % interval, verdict."
     rows = ['| claim (A vs B) | paper | on this data: A vs B (mean paired difference, 95 % interval, seeds) | verdict |',
@@ -125,15 +130,13 @@ def main_table(rows, digits: int = 1) -> str:
     md = results_table(rows, metrics=('mpjpe', 'p_mpjpe', 'pck', 'auc'), digits=digits).splitlines()
     df = results_table(rows, metrics=('mpjpe',), fmt='dataframe')
     by = {}
-    for r in rows: by.setdefault(str(r['method']), []).append(r)
+    for r in rows: by.setdefault(r.method, []).append(r)
     out = [md[0] + ' wall time | device |', md[1] + ' --- | --- |']
     for line, m in zip(md[2:], df.index):
-        w = [float(r['wall_time_s']) for r in by[m]]
+        w = [float(r.wall_time_s) for r in by[m]]
         wt = _fmt_time(np.mean(w)) + (f" ± {np.std(w, ddof=1):.0f} s" if len(w) > 1 else '')
-        out.append(line + f" {wt} | {', '.join(sorted({str(r['device']) for r in by[m]}))} |")
+        out.append(line + f" {wt} | {', '.join(sorted({r.device for r in by[m]}))} |")
     return '\n'.join(out)
-
-
 
 # %% ../../nbs/16c_bench_report.ipynb #2eabd68c
 def markdown_to_html(md: str, base: Path | None = None, title: str = 'posebench bench') -> str:
@@ -149,6 +152,10 @@ def markdown_to_html(md: str, base: Path | None = None, title: str = 'posebench 
             f'<body>\n{body}</body></html>\n')
 
 # %% ../../nbs/16c_bench_report.ipynb #c3f179b5
+def _viz_rows(rows) -> list:
+    "The rows as the dicts `viz.plot_bench_curves` / `plot_joint_heatmap` index (their RunResult fields plus `bench`)."
+    return [{**r.to_dict(), 'method': r.method, 'bench': r.bench} for r in rows]
+
 def regenerate_report(out) -> Path:
     "Rebuild out/report.md, out/report.html and out/figures/*.png from the runs in out/runs; the .md path."
     out = Path(out)
@@ -162,27 +169,30 @@ def regenerate_report(out) -> Path:
     md = [f"# posebench bench: {cfg.get('data', '?')} ({cfg.get('budget', '?')} budget)", '',
           f"Data `{cfg.get('data', '?')}`, budget `{cfg.get('budget', '?')}`, device `{cfg.get('device', '?')}`, "
           f"{cfg.get('seeds', '?')} seed(s), started {cfg.get('started', '?')}."
+          + (f" Code: posebench {cfg['code']['version']}" + (f" (`{cfg['code']['git']}`)" if cfg['code']['git'] else '') + '.'
+             if cfg.get('code') else '')
+          + (f" TrainConfig override for every job: `{cfg['train']}`." if cfg.get('train') else '')
           + (f" Last call: {_fmt_time(walls[-1]['wall_time_s'])} ({walls[-1]['ok']} runs ok, {len(walls[-1]['failed'])} "
              f"failed, {walls[-1]['skipped']} skipped)." if walls else ''), '',
           f"Rows trained on `{spec.get('name')}` test on its own test split (`{intra}`) and on "
           f"{', '.join(f'`{t}`' for t in spec.get('cross_tests', [])) or 'no other dataset'} (cross-dataset); rows "
           f"marked `[train X]` train on X and test on `{intra}`. Errors in mm (MPJPE, P-MPJPE: lower is better; "
-          f"PCK@150 mm, AUC: higher is better), mean ± std over seeds. Unsupervised rows (SVMAC, Hardy) are aligned "
-          f"in scale per frame before measuring (their protocol). Wall time: the run's training and evaluation.", '',
+          f"PCK@150 mm, AUC: higher is better), mean ± std over seeds. Unsupervised rows (SVMAC, Hardy et al.'s "
+          f"'... Network' rows) are aligned in scale per frame before measuring (their protocol). Wall time: the run's training and evaluation.", '',
           '## Main table', '', main_table(rows) if rows else '_no finished runs_', '',
           '## Paper claims on this data', '', claims_markdown(evaluate_claims(rows)), '',
           'A claim is judged on the seeds where both arms ran: **holds** / **contradicted** when the 95 % interval of the '
           'mean paired difference excludes 0, **inconclusive** otherwise (always with one seed). Budgets far shorter '
           "than the papers' are findings about this data and budget, not about the papers' full settings.", '']
-    home = [r for r in rows if r['bench']['intra_test']]
+    home = [r for r in rows if r.bench['intra_test']]
     if home and intra:
         for title, fn, kw in (('Error per DOF group', per_group_table, {}),
                               ('Error per joint (left/right averaged)', per_joint_table, {'merge_sides': True})):
             try: md += [f'## {title} (`{intra}`)', '', fn(home, test=intra, **kw), '']
             except ValueError as e: md += [f'_{title}: {e}_', '']
-        plot_bench_curves(home, figs / 'curves.png')
+        plot_bench_curves(_viz_rows(home), figs / 'curves.png')
         md += ['## Figures', '', '![per-epoch error](figures/curves.png)', '']
-        if plot_joint_heatmap(home, intra, figs / 'per_joint.png'): md += ['![error by joint](figures/per_joint.png)', '']
+        if plot_joint_heatmap(_viz_rows(home), intra, figs / 'per_joint.png'): md += ['![error by joint](figures/per_joint.png)', '']
     md += ['## Runs', '', '| run | seed | status | wall time | note |', '| --- | --- | --- | --- | --- |']
     for r in runs:
         note = (r.get('error', '') if r.get('status') != 'ok' else '; '.join(r.get('warnings', [])))
@@ -197,6 +207,7 @@ def regenerate_report(out) -> Path:
                                      encoding='utf-8')
     return out / 'report.md'
 
+# %% ../../nbs/16c_bench_report.ipynb #5a4505b6
 def is_bench_dir(path) -> bool:
     "True when `path` holds a bench (bench_config.json or runs/*/seed*/bench.json)."
     p = Path(path)
@@ -213,23 +224,25 @@ def _scrub(obj, subs):
 
 def publish_report(out, dest) -> Path:
     "Copy the report of bench `out` (md, html, figures, wall times, results.json, config) to `dest` without machine paths."
-    import shutil, tempfile
     out, dest = Path(out).resolve(), Path(dest)
     if not is_bench_dir(out): raise ValueError(f"publish_report: {out} holds no bench (no bench_config.json or runs)")
     if dest.resolve() == out or out in dest.resolve().parents:
         raise ValueError(f"publish_report: dest {dest} must lie outside the bench folder {out}")
     regenerate_report(out)
     cfg = json.loads((out / 'bench_config.json').read_text()) if (out / 'bench_config.json').is_file() else {}
+    rows, runs = load_runs(out)
     subs = [(str(out), '<bench>')]
+    for rec in runs:                  # where the bench ran, when it was moved or copied since (absolute paths only)
+        f = Path(str(rec.get('folder', '')))
+        if f.is_absolute() and len(f.parents) > 3: subs.append((str(f.parents[2]), '<bench>'))
     for name, root in ((cfg.get('spec') or {}).get('roots') or {}).items():
         for p in {str(root), str(Path(root).resolve()), str(Path(root).resolve().parent)}:
             subs.append((p, f'<{name} data>'))
     subs += [(str(Path.cwd()), '<cwd>'), (str(Path.home()), '<home>')]
     subs = sorted({p: ph for p, ph in subs if len(p) > 1}.items(), key=lambda x: -len(x[0]))   # longest first
-    rows, _ = load_runs(out)
-    results = [{'method': r['method'], 'recipe': r.get('recipe'), 'job': r['bench']['job'], 'seed': r['bench']['seed'],
-                'train': r['bench']['train'], 'tests': r['tests'], 'protocol': r.get('protocol'),
-                'wall_time_s': r.get('wall_time_s'), 'history': r.get('history')} for r in rows]
+    results = [{'method': r.method, 'recipe': r.recipe, 'job': r.bench['job'], 'seed': r.bench['seed'],
+                'train': r.bench['train'], 'tests': r.tests, 'protocol': r.protocol,
+                'wall_time_s': r.wall_time_s, 'history': r.history} for r in rows]
     dest.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f'.{dest.name}.', dir=dest.parent))
     try:

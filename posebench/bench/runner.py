@@ -10,10 +10,12 @@ from .jobs import BUDGETS, Job, bench_jobs
 from .report import regenerate_report
 from ..data import load_benchmark, load_dataset, DATASETS
 from ..experiments import notebook_parameters, run_notebook, collect_results, NotebookError
-from ..train import write_json
+from ..train import TrainConfig, write_json
+import posebench, subprocess
 
 # %% auto #0
-__all__ = ['DEFAULT_CROSS', 'dataset_root', 'prepare_data', 'bench_parameters', 'select_rows', 'run_job', 'run_bench']
+__all__ = ['DEFAULT_CROSS', 'dataset_root', 'prepare_data', 'bench_parameters', 'select_rows', 'run_job', 'code_version',
+           'run_bench']
 
 # %% ../../nbs/16b_bench_runner.ipynb #87123e75
 DEFAULT_CROSS = {'hdm05': ['cmu'], 'cmu': ['hdm05'], 'default': ['hdm05'], 'h36m': ['3dhp']}
@@ -22,6 +24,7 @@ def dataset_root(name: str, given=None):
     "The root of dataset `name`: `given`, else $POSEBENCH_<NAME>, else None (the dataset's default place)."
     return given if given is not None else os.environ.get(f"POSEBENCH_{name.upper()}")
 
+# %% ../../nbs/16b_bench_runner.ipynb #d49d0279
 def _materialise(poseset, path: Path) -> str:
     "Write `poseset` to `path` (atomically, by PoseSet.save) unless it is already there; its absolute path."
     if not path.exists():
@@ -31,7 +34,6 @@ def _materialise(poseset, path: Path) -> str:
 
 def _test_only(name: str) -> bool: return name in ('3dhp', '3dpw')
 
-# %% ../../nbs/16b_bench_runner.ipynb #32479562
 def prepare_data(data, out, root=None, cross=None, data_options: dict | None = None) -> dict:
     "Notebook `data` / `data_root` for the main and cross jobs; test splits written to out/data. `cross`: names or 'name=path'."
     out, data, data_options = Path(out), str(data), dict(data_options or {})
@@ -74,12 +76,15 @@ def prepare_data(data, out, root=None, cross=None, data_options: dict | None = N
 
 # %% ../../nbs/16b_bench_runner.ipynb #eb1a9ada
 def bench_parameters(job: Job, defaults: dict, data: dict, budget: str = 'quick', seed: int = 0,
-                     device: str = 'auto') -> dict:
+                     device: str = 'auto',
+                     train: dict | None = None) -> dict:   # TrainConfig fields merged last into every job's `train`
     "Papermill parameters of `job` for one seed; a `ValueError` names any parameter the notebook lacks."
     if budget not in BUDGETS: raise ValueError(f"budget: expected one of {list(BUDGETS)}, got {budget!r}")
     b = BUDGETS[budget].get(job.family, {})
     params = {**b, **job.params}
     for k in ('train', 'method'): params[k] = {**b.get(k, {}), **job.params.get(k, {})}
+    # a re-run continues the notebook's own runs (resume); the caller's TrainConfig overrides come last
+    params['train'] = {**params['train'], 'resume': True, **(train or {})}
     params.update(data=data['data'], data_root={k: v for k, v in data['data_root'].items() if v is not None} or None,
                   data_options=dict(data.get('data_options') or {}), seed=int(seed), device=device)
     missing = sorted(set(params) - set(defaults))
@@ -96,8 +101,9 @@ def select_rows(found: list, job: Job) -> dict:
         out[label] = hit[0]
     return out
 
+# %% ../../nbs/16b_bench_runner.ipynb #7cb9a1ca
 def run_job(job: Job, seed: int, out, spec: dict, budget: str = 'quick', device: str = 'auto',
-            timeout: float | None = None, log=print) -> dict:
+            timeout: float | None = None, log=print, train: dict | None = None) -> dict:
     "Run one (job, seed) in out/runs/<job>/seed<k>/ unless finished; its bench.json or error record."
     folder = Path(out) / 'runs' / job.name / f'seed{seed}'
     done = folder / 'bench.json'
@@ -112,8 +118,7 @@ def run_job(job: Job, seed: int, out, spec: dict, budget: str = 'quick', device:
     t0 = time.perf_counter()
     log(f"[bench] run  {job.name} seed {seed} ({job.notebook}) ...")
     try:
-        params = bench_parameters(job, notebook_parameters(job.notebook), data, budget, seed, device)
-        params['train'] = {**params['train'], 'resume': True}        # a re-run continues the notebook's own runs
+        params = bench_parameters(job, notebook_parameters(job.notebook), data, budget, seed, device, train)
         rec['parameters'] = params
         run_notebook(job.notebook, params, out_dir=folder, timeout=timeout)
         rows = select_rows(collect_results([folder], strict=True), job)
@@ -130,6 +135,25 @@ def run_job(job: Job, seed: int, out, spec: dict, budget: str = 'quick', device:
     return rec
 
 # %% ../../nbs/16b_bench_runner.ipynb #e9f146b9
+def code_version() -> dict:
+    "{'version': posebench.__version__, 'git': `git describe --always --dirty` of the checkout or None}."
+    root = Path(posebench.__file__).resolve().parent.parent
+    try:
+        r = subprocess.run(['git', 'describe', '--always', '--dirty', '--tags'], cwd=root, capture_output=True, text=True, timeout=10)
+        git = r.stdout.strip() if r.returncode == 0 and r.stdout.strip() else None
+    except (OSError, subprocess.SubprocessError): git = None
+    return {'version': posebench.__version__, 'git': git}
+
+# %% ../../nbs/16b_bench_runner.ipynb #2c92f354
+def _check_train(train) -> dict:
+    "The `train` override as a dict of valid TrainConfig fields; a `ValueError` names a wrong key or value."
+    if train is None: return {}
+    if not isinstance(train, dict): raise ValueError(f"train: expected a dict of TrainConfig fields, got {type(train).__name__} {train!r}")
+    clash = sorted({'seed', 'device', 'out_dir'} & set(train))
+    if clash: raise ValueError(f"train: {clash} are set by the bench itself (--seeds, --device, --out), not by train")
+    TrainConfig.from_dict(train)                 # unknown fields and wrongly typed values raise here, before any work
+    return dict(train)
+
 def run_bench(data='default', out='bench', device: str = 'auto', budget: str = 'quick', seeds: int = 1,
               methods=None,            # job names (or prefixes, e.g. 'hardy', 'dof') to run; None: all
               cross=None,              # cross datasets (names or 'name=path'); None: the default pair; []: none
@@ -137,10 +161,12 @@ def run_bench(data='default', out='bench', device: str = 'auto', budget: str = '
               data_options: dict | None = None,   # reader options, e.g. {'allow_pickle': True} for Human3.6M npz
               timeout: float | None = None,
               jobs: list | None = None,       # explicit Job list (overrides `methods`)
-              report: bool = True, log=print) -> dict:
+              report: bool = True, log=print,
+              train: dict | None = None) -> dict:   # TrainConfig fields for every job, e.g. {'amp': True}
     "Run every (job, seed) of the bench in out/runs/ (resumable, failures recorded), then write the report."
     if budget not in BUDGETS: raise ValueError(f"budget: expected one of {list(BUDGETS)}, got {budget!r}")
     if int(seeds) < 1: raise ValueError(f"seeds: expected >= 1, got {seeds}")
+    train = _check_train(train)
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     spec = prepare_data(data, out, root=root, cross=cross, data_options=data_options)
@@ -154,10 +180,11 @@ def run_bench(data='default', out='bench', device: str = 'auto', budget: str = '
         if unknown: raise ValueError(f"methods: unknown {unknown}; valid: {[j.name for j in jobs]}")
         jobs = [j for j in jobs if any(j.name == m or j.name.startswith(m) for m in sel)]
     write_json(out / 'bench_config.json', {'data': str(data), 'spec': spec, 'device': device, 'budget': budget,
-                                           'seeds': int(seeds), 'jobs': [dataclasses.asdict(j) for j in jobs],
+                                           'seeds': int(seeds), 'train': train, 'code': code_version(),
+                                           'jobs': [dataclasses.asdict(j) for j in jobs],
                                            'started': time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())})
     log(f"[bench] {len(jobs)} jobs x {seeds} seed(s) on {data!r}, budget {budget}, device {device} -> {out}")
-    records = [run_job(j, k, out, spec, budget, device, timeout, log) for k in range(int(seeds)) for j in jobs]
+    records = [run_job(j, k, out, spec, budget, device, timeout, log, train) for k in range(int(seeds)) for j in jobs]
     summary = {'ok': sum(r.get('status') == 'ok' for r in records),
                'failed': [f"{r['job']}/seed{r['seed']}" for r in records if r.get('status') != 'ok'],
                'skipped': sum(bool(r.get('skipped')) for r in records), 'wall_time_s': time.perf_counter() - t0}
