@@ -214,7 +214,7 @@ def _segments(x, bones, parents, children, dims):
         out.append([None if v != v else v for v in seg.tolist()])
     return out
 
-# %% ../nbs/14_viz.ipynb #ede603ac
+# %% ../nbs/14_viz.ipynb #5d49d4d0
 POSE_STYLES = {'solid': dict(dash='solid', symbol='circle', marker='black'),
                'dash': dict(dash='dash', symbol='diamond', marker='#ff7f0e'),
                'dot': dict(dash='dot', symbol='circle-open', marker='#7f7f7f')}
@@ -243,7 +243,6 @@ def skeleton_traces(pose, skel: Skeleton = H36M17, name: str = 'pose', frame: st
                            line=dict(color=st['marker'], width=4, dash=st['dash'])))
     return traces
 
-# %% ../nbs/14_viz.ipynb #5d49d4d0
 def _hover_text(skel, errors):
     if errors is None: return list(skel.joint_names)
     e = as_tensor(errors).detach().cpu().numpy()
@@ -954,13 +953,14 @@ def plot_joint_distributions(real2d, generated2d, joints=None, names=None, bins:
     if path is not None: fig.savefig(path, dpi=100)
     return fig
 
-# %% ../nbs/14_viz.ipynb #030494fb
+# %% ../nbs/14_viz.ipynb #a0f94d90
 def line_styles(n: int) -> list:
     "n distinct (colour, marker, line style) combinations (ten colours, twelve markers, four line styles)."
     cols = _pyplot().colormaps['tab10'].colors
     marks, lines = 'osD^vP*Xh<>p', ['-', '--', ':', '-.']
     return [(cols[i % 10], marks[i % len(marks)], lines[(i // 10) % 4]) for i in range(n)]
 
+# %% ../nbs/14_viz.ipynb #fc496c3a
 def plot_bench_curves(rows, path):
     "Per-epoch intra-dataset error of every method (one axis, one metric), legend outside the axes."
     first = {}
@@ -978,6 +978,7 @@ def plot_bench_curves(rows, path):
     fig.tight_layout(); fig.savefig(path, dpi=90); plt.close(fig)
     return path
 
+# %% ../nbs/14_viz.ipynb #2a9b10f7
 def plot_joint_heatmap(rows, test, path):
     "Heat map of per-joint MPJPE (mean over seeds) of every method on `test`."
     per = {}
