@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'CHECKPOINT', 'value_fits', 'check_field_types', 'TrainConfig', 'resolve_device', 'seed_everything',
            'dist_info', 'rng_state', 'set_rng_state', 'atomic_write', 'write_json', 'save_checkpoint_file',
-           'load_checkpoint_file', 'is_batch_source', 'TensorSource', 'make_optimizer', 'make_scheduler',
+           'load_checkpoint_file', 'is_batch_source', 'TensorSource', 'make_optimizer', 'make_scheduler', 'resync_lr',
            'NonFiniteLossError', 'Trainer']
 
 # %% ../nbs/07_train.ipynb #b517d820
@@ -308,6 +308,14 @@ def make_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig):
         return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: max(1 - e / (E + 1), 0.))
     return torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=cfg.lr_decay)
 
+# %% ../nbs/07_train.ipynb #5f6dfa47
+def resync_lr(scheduler) -> None:
+    "Set the optimizer's rates from `scheduler`'s own formula at its loaded position (for schedules that depend on `epochs`)."
+    if isinstance(scheduler, torch.optim.lr_scheduler.LambdaLR):
+        groups = scheduler.optimizer.param_groups
+        for g, base, f in zip(groups, scheduler.base_lrs, scheduler.lr_lambdas): g['lr'] = base * f(scheduler.last_epoch)
+        scheduler._last_lr = [g['lr'] for g in groups]
+
 # %% ../nbs/07_train.ipynb #5f12abb6
 class NonFiniteLossError(FloatingPointError):
     "Raised when a loss becomes NaN or infinite; training stops and the last good checkpoint is kept."
@@ -482,7 +490,7 @@ class Trainer:
         for k, m in self.raw.items(): m.load_state_dict(ck['modules'][k])
         for k, o in self.optimizers.items(): o.load_state_dict(ck['optimizers'][k])
         for k, s in self.schedulers.items():
-            if k in ck['schedulers']: s.load_state_dict(ck['schedulers'][k])
+            if k in ck['schedulers']: s.load_state_dict(ck['schedulers'][k]); resync_lr(s)
         if hasattr(self.sampler, 'load_state_dict') and ck.get('sampler') is not None: self.sampler.load_state_dict(ck['sampler'])
         set_rng_state(ck['rng'])
         for k, v in self.stateful.items():

@@ -18,21 +18,17 @@ NOTEBOOKS = {
     'train_dof': ({'method': {'width': 16, 'attr_width': 16}, 'arms': ['progressive_attr'], 'attr_sources': ['pred', 'noisy_gt'],
                    'compare': ''}, ['dof_progressive_attr[noisy_gt]', 'dof_progressive_attr[pred]']),
     'train_poseaug': ({'models': ['simple_baseline'], 'model_kwargs': {'width': 32, 'blocks': 1}, 'pretrain_epochs': 1,
-                       # warmup_epochs given: the notebook's default, min(2, epochs - 1), changes with the epoch
-                       # count, so resuming a 1-epoch run to 2 epochs is refused as another configuration
-                       'view_samples': 100, 'method': {'width': 16, 'critic2d_width': 16, 'warmup_epochs': 0}},
+                       'view_samples': 100, 'method': {'width': 16, 'critic2d_width': 16, 'warmup_epochs': 1}},
                       ['simple_baseline', 'simple_baseline (pretrain)', 'simple_baseline + PoseAug']),
     'train_posegu': ({'method': {'model_kwargs': {'width': 32, 'blocks': 1}, 'n_generated': 1000, 'seeds_per_action': 3}},
                      ['simple_baseline (GT)', 'simple_baseline (PG)', 'simple_baseline (PoseGU)',
                       'simple_baseline (PoseGU without CRM)']),
 }
-RESUMED = ('train_poseaug', 'train_posegu')       # multi-stage: pre-training + init=, a pre-generated set shared by arms
 NOT_COMPARED = ('train_time_s', 'time_s')         # timings differ between processes
 # resumed to more epochs than it started with, a run whose schedule depends on the epoch count ('linear', the PoseAug
 # notebook's) continues with the learning rate the old count gave: posebench.train restores the optimizer's lr from
 # the checkpoint instead of re-deriving it from the new schedule (1 - e/(E+1)); the same run with schedule
 # 'exponential' resumes bit-exactly. Strict: when train.py is fixed this fails until the entry is removed.
-KNOWN_INEXACT = {'train_poseaug': "schedule 'linear': resuming 1 -> 2 epochs keeps the 1-epoch schedule's lr (train.py)"}
 
 
 def _weights(path) -> dict:
@@ -73,22 +69,13 @@ def test_notebook_contract_reaches_every_arm(nb, tmp_path):
         t = next(iter(r.tests.values()))
         assert t['mpjpe'] > 0 and t['n'] == 150 and t['protocol']['align'] == ('scale' if r.recipe in ('svmac', 'hardy') else 'none')
     assert (tmp_path / 'a' / 'experiment.json').is_file()
-    if nb not in RESUMED:
-        for r in {r.recipe: r for r in rs if r.recipe != 'supervised'}.values():   # supervised: tests/test_cli.py
-            _assert_eval_reproduces(r, tmp_path)
-        return
     # `posebench run ... -p train "{'resume': True}"`: 1 epoch, then 2 in the same folder == 2 straight
     two = {**SHARED, **params, 'train': {**SHARED['train'], 'epochs': 2}}
     run_notebook(nb, two, tmp_path / 'a')
     run_notebook(nb, two, tmp_path / 'b')
-    ra = {r.method: r for r in collect_results([tmp_path / 'a'], strict=True)}
-    rb = {r.method: r for r in collect_results([tmp_path / 'b'], strict=True)}
-    assert sorted(ra) == sorted(rb) == sorted(methods)
+    runs = lambda d: {Path(r.path).parent.relative_to(d): r for r in collect_results([d], strict=True)}   # by run folder
+    ra, rb = runs(tmp_path / 'a'), runs(tmp_path / 'b')
+    assert ra.keys() == rb.keys() and sorted(r.method for r in ra.values()) == sorted(methods)
     for r in {r.recipe: r for r in ra.values() if r.recipe != 'supervised'}.values():
         _assert_eval_reproduces(r, tmp_path)
-    try:
-        for m in methods: _assert_same_run(ra[m], rb[m])
-    except AssertionError as e:
-        if nb in KNOWN_INEXACT: pytest.xfail(f"{KNOWN_INEXACT[nb]}: {str(e)[:200]}")
-        raise
-    assert nb not in KNOWN_INEXACT, f"{nb} now resumes exactly: remove it from KNOWN_INEXACT"
+    for k in ra: _assert_same_run(ra[k], rb[k])
