@@ -121,7 +121,8 @@ if __name__ == '__main__':
     if a.only in (None, 'browser'):
         load0 = os.getloadavg()
         r = browser(a.steps, a.load, a.notebook)
-        m3, m2 = statistics.median(r['step_3d_ms']), statistics.median(r['step_2d_ms'])
+        stepped = 'step_3d_ms' in r                  # only when the skeleton viewer was among the notebooks
+        m3, m2 = (statistics.median(r['step_3d_ms']), statistics.median(r['step_2d_ms'])) if stepped else (None, None)
         if a.json:
             import plotly, anywidget
             rec = {'machine': {'cpus': os.cpu_count(), 'platform': platform.platform(), 'loadavg_before': load0,
@@ -129,22 +130,23 @@ if __name__ == '__main__':
                    'versions': {'plotly': plotly.__version__, 'anywidget': anywidget.__version__, 'torch': torch.__version__},
                    'goals': {'usable_s': 10, 'step_median_ms': 150},
                    'usable_s': {k: round(v, 2) for k, v in r['usable_s'].items()}, 'page_ms_after_run_all': r['page_ms'],
-                   'step_3d_ms': {'median': round(m3, 1), 'min': round(min(r['step_3d_ms']), 1), 'max': round(max(r['step_3d_ms']), 1),
-                                  'all': [round(v, 1) for v in r['step_3d_ms']]},
-                   'step_2d_ms': {'median': round(m2, 1), 'min': round(min(r['step_2d_ms']), 1), 'max': round(max(r['step_2d_ms']), 1),
-                                  'all': [round(v, 1) for v in r['step_2d_ms']]},
-                   'step_parts_ms': {'note': 'per step and panel: [draw queued, started, done] in ms after the key press',
-                                     'steps': r['step_parts_ms']},
-                   'play': {'asked_fps': 10, 'slider_frames_per_s': round(r['play_advance'], 2), 'draws_3d_per_s': round(r['play_fps'], 2)},
                    'command': ' '.join(['python', 'benchmarks/dashboards.py'] + sys.argv[1:]), 'date': time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}
+            if stepped:
+                rec.update({f'step_{v}_ms': {'median': round(m, 1), 'min': round(min(r[f'step_{v}_ms']), 1), 'max': round(max(r[f'step_{v}_ms']), 1),
+                                             'all': [round(x, 1) for x in r[f'step_{v}_ms']]} for v, m in (('3d', m3), ('2d', m2))})
+                rec['step_parts_ms'] = {'note': 'per step and panel: [draw queued, started, done] in ms after the key press',
+                                        'steps': r['step_parts_ms']}
+                rec['play'] = {'asked_fps': 10, 'slider_frames_per_s': round(r['play_advance'], 2), 'draws_3d_per_s': round(r['play_fps'], 2)}
             a.json.parent.mkdir(parents=True, exist_ok=True)
             a.json.write_text(json.dumps(rec, indent=1) + '\n')
             print(f'wrote {a.json}')
-        print(f"frame step, key press -> plotly_afterplot, median of {a.steps}: 3D {m3:.0f} ms, 2D {m2:.0f} ms (goal <= 150 ms); "
-              f"3D {min(r['step_3d_ms']):.0f}-{max(r['step_3d_ms']):.0f} ms, 2D {min(r['step_2d_ms']):.0f}-{max(r['step_2d_ms']):.0f} ms")
-        med = lambda v, i: statistics.median(p[v][i] for p in r['step_parts_ms'])
-        print('  medians, ms after the key press: ' + '; '.join(f"{v}: queued {med(v, 0):.0f}, started {med(v, 1):.0f}, done {med(v, 2):.0f}" for v in ('3d', '2d')))
-        print(f"play at 10 fps (interval 100 ms): the slider advances {r['play_advance']:.1f} frames/s, the 3D panel draws {r['play_fps']:.1f}/s")
+        if not stepped: print('frame step: not measured (the skeleton viewer was not among the notebooks)')
+        else:
+            print(f"frame step, key press -> plotly_afterplot, median of {a.steps}: 3D {m3:.0f} ms, 2D {m2:.0f} ms (goal <= 150 ms); "
+                f"3D {min(r['step_3d_ms']):.0f}-{max(r['step_3d_ms']):.0f} ms, 2D {min(r['step_2d_ms']):.0f}-{max(r['step_2d_ms']):.0f} ms")
+            med = lambda v, i: statistics.median(p[v][i] for p in r['step_parts_ms'])
+            print('  medians, ms after the key press: ' + '; '.join(f"{v}: queued {med(v, 0):.0f}, started {med(v, 1):.0f}, done {med(v, 2):.0f}" for v in ('3d', '2d')))
+            print(f"play at 10 fps (interval 100 ms): the slider advances {r['play_advance']:.1f} frames/s, the 3D panel draws {r['play_fps']:.1f}/s")
     if a.only in (None, 'kernel'):
         ms = probe_ms()
         print(f"sensitivity probe: {ms:.1f} ms per slider move, kernel side (median; target < 100 ms)")

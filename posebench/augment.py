@@ -11,10 +11,10 @@ import torch
 from torch import nn
 from .skeleton import Skeleton, H36M17, H36M16
 from .geometry import (as_tensor, joints_to_bones, bones_to_joints, bone_lengths, axis_angle_to_matrix,
-                                project, normalize_screen, mm_to_m, m_to_mm, MM_PER_M)
+                                project, normalize_screen, mm_to_m, MM_PER_M)
 from .losses import lsgan_d, lsgan_g
 from .train import TrainConfig, make_scheduler, make_optimizer
-from .recipe import Recipe, RunResult, run, predict_batches, eval_mode
+from .recipe import Recipe, RunResult, run, eval_mode
 
 # %% auto #0
 __all__ = ['bones_by_child', 'bone_length_groups', 'bone_angle_op', 'bone_length_op', 'rigid_transform_op', 'project_pose',

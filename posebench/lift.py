@@ -523,7 +523,7 @@ def check_anatomy(kp: Keypoints2D, min_score: float = 0.3, max_jump: float = 0.2
         for side in 'LR':
             (pa, oa), (pb, ob) = pt([_side(L, side, a)]), pt([_side(L, side, b)])
             ok, n = oa & ob, (pa - pb).norm(dim=-1)
-            pair = ok[1:] & ok[:-1]                                     # consecutive frames, both confident
+            pair = ok[1:] & ok[:-1] & torch.as_tensor(np.diff(kp.frame) == 1)   # consecutive frame ids, both confident
             if int(pair.sum()) < 10: continue
             jumps.append(float((n[1:] - n[:-1]).abs()[pair].median() / n[ok].median().clamp_min(1e-6)))
     if jumps:
@@ -532,7 +532,8 @@ def check_anatomy(kp: Keypoints2D, min_score: float = 0.3, max_jump: float = 0.2
         if jump > max_jump:
             _fail(kp.source, 'layout (bone-length consistency)', f"the leg bones' 2D lengths change by {100 * jump:.0f}% of their "
                   f"median length from one frame to the next (median over frames and {len(jumps)} leg bones; real video "
-                  f"at 30 fps stays below 9%): the joints are not the same bones in every frame", fix)
+                  f"at 30 fps stays below 9%): the joints are not the same bones in every frame (another person in some frames? "
+                  f"pick one with person=<track id>)", fix)
     return report
 
 
@@ -607,7 +608,7 @@ class LiftResult:
                 f"filled, {int(self.guessed.sum())} guessed, root {'estimated' if self.root is not None else 'not estimated'})")
 
 # %% ../nbs/17_lift.ipynb #6c936792
-def _check_lift_options(min_score, max_gap, batch_size, focal, centre):
+def _check_lift_options(min_score, max_gap, batch_size, focal, centre, max_jump=0.25):
     "Refuse options that would silently give a wrong lift: a score threshold outside [0, 1], negative gaps, a bad focal length."
     num = lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
     whole = lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
@@ -615,6 +616,8 @@ def _check_lift_options(min_score, max_gap, batch_size, focal, centre):
         raise ValueError(f"min_score: expected a confidence in [0, 1], got {min_score!r}")
     if not whole(max_gap) or max_gap < 0: raise ValueError(f"max_gap: expected a number of frames >= 0, got {max_gap!r}")
     if not whole(batch_size) or batch_size < 1: raise ValueError(f"batch_size: expected an int >= 1, got {batch_size!r}")
+    if not num(max_jump) or not np.isfinite(max_jump) or max_jump <= 0:
+        raise ValueError(f"max_jump: expected a finite fraction > 0 (bone-length change per frame), got {max_jump!r}")
     for name, v, low in (('focal', focal, 0.), ('centre', centre, None)):
         if v is None: continue
         try: a = np.asarray(v, dtype=np.float64).reshape(-1)
@@ -628,7 +631,7 @@ def lift_keypoints(source, model, format: str = 'auto', layout: str | None = Non
                    check: bool = True, focal=None, centre=None, batch_size: int = 4096, device=None,
                    max_jump: float = 0.25) -> LiftResult:
     "Read 2D key points (file or `Keypoints2D`), check, fill, map to H36M-17, normalise and lift with `model` (module or file)."
-    _check_lift_options(min_score, max_gap, batch_size, focal, centre)
+    _check_lift_options(min_score, max_gap, batch_size, focal, centre, max_jump)
     kp = source if isinstance(source, Keypoints2D) else read_keypoints(source, format, layout, person, image_size)
     if image_size is not None: kp = kp.replace(image_size=image_size)
     if kp.layout == 'body25':      # its six foot points are not used: continue with its COCO-17 subset

@@ -220,6 +220,10 @@ class Recipe:
         self.opt, self.modules, self.trainer, self.device = options, {}, None, torch.device('cpu')
 
     def options_dict(self) -> dict: return dataclasses.asdict(self.opt)
+    @classmethod
+    def upgrade_options(cls, saved: dict, source: str) -> dict:
+        "Options saved by an older posebench, in this version's form (a recipe whose options changed overrides this)."
+        return saved
     def method_name(self) -> str: return self.name
     def networks(self, train) -> dict: raise NotImplementedError
     def optimizers(self, cfg: TrainConfig, modules: dict) -> tuple: return None, None
@@ -339,7 +343,7 @@ def load_run(path, device='cpu') -> Recipe:
     for k in ('recipe', 'options', 'networks'):
         if k not in meta: raise ValueError(f"{ck_path}: the checkpoint has no meta[{k!r}] (written before recipes were recorded)")
     cls = recipe_class(meta['recipe'])
-    recipe = cls(options_from_dict(cls.Options, meta['options'], f"{ck_path}: options"))
+    recipe = cls(options_from_dict(cls.Options, cls.upgrade_options(dict(meta['options']), str(ck_path)), f"{ck_path}: options"))
     skel = get_skeleton(meta.get('skeleton', 'h36m17'))
     recipe.modules = _build(recipe, skel, {k: tuple(v) for k, v in meta['networks'].items()})
     for k, m in recipe.modules.items():

@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_unsupervised.ipynb #64dc4a23
 from __future__ import annotations
-import dataclasses, math
+import dataclasses, math, warnings
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -324,6 +324,14 @@ class AdversarialRecipe(Recipe):
     def __init__(self, options=None, **kw):
         super().__init__(options, **kw)
         self.protocol = Protocol(align='scale', allow_reflection=self.opt.allow_reflection)
+
+    @classmethod
+    def upgrade_options(cls, saved: dict, source: str) -> dict:
+        "Runs saved before lr / weight decay became TrainConfig fields kept them in the options: drop them, saying so."
+        moved = {k: saved.pop(k) for k in ('lr', 'weight_decay') if k in saved}
+        if moved: warnings.warn(f"{source}: options {moved} are TrainConfig fields now (the run's metrics.json keeps its "
+                                "train_config); they are left out of the method's options", stacklevel=3)
+        return saved
 
     def networks(self, train) -> dict:
         nets = {'generator': self.generator_spec()}

@@ -230,6 +230,12 @@ def test_bone_length_consistency_across_frames(kp, net):
     _err(lambda: L.check_anatomy(shuffled), 'shuffled.json', 'bone-length consistency')
     assert L.check_anatomy(kp.replace(xy=mixed), max_jump=2.0)['leg bone length change per frame'] > 0.25   # the threshold is an option
     assert L.lift_keypoints(kp.replace(xy=mixed), net, check=False) is not None
+    assert 'person=<track id>' in msg                                              # the likely cure is named
+    # only consecutive frame ids are compared: every 4th frame of a real clip is no jump between bones
+    sub = kp.replace(xy=kp.xy[::4], score=kp.score[::4], frame=kp.frame[::4])
+    assert 'leg bone length change per frame' not in L.check_anatomy(sub)          # no frame has its successor: not judged
+    for bad in (0, -0.1, float('nan'), float('inf'), '0.25'):
+        with pytest.raises(ValueError, match='max_jump: expected a finite fraction > 0'): L.lift_keypoints(kp, net, max_jump=bad)
 
 
 def test_person_by_track_id(tmp_path, kp):

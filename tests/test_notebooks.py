@@ -25,10 +25,6 @@ NOTEBOOKS = {
                       'simple_baseline (PoseGU without CRM)']),
 }
 NOT_COMPARED = ('train_time_s', 'time_s')         # timings differ between processes
-# resumed to more epochs than it started with, a run whose schedule depends on the epoch count ('linear', the PoseAug
-# notebook's) continues with the learning rate the old count gave: posebench.train restores the optimizer's lr from
-# the checkpoint instead of re-deriving it from the new schedule (1 - e/(E+1)); the same run with schedule
-# 'exponential' resumes bit-exactly. Strict: when train.py is fixed this fails until the entry is removed.
 
 
 def _weights(path) -> dict:

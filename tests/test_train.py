@@ -86,11 +86,14 @@ def test_resume_after_interruption_is_exact(tmp_path):
     assert res.elapsed() > res.elapsed_before > 0
 
 
-def test_resume_extends_epochs(tmp_path):
-    full, _ = toy_run(tmp_path / 'a', epochs=3)
-    toy_run(tmp_path / 'b', epochs=1)
-    more, hist = toy_run(tmp_path / 'b', epochs=3, resume=True)   # epochs may grow on resume
+@pytest.mark.parametrize('schedule', ['exponential', 'linear'])
+def test_resume_extends_epochs(tmp_path, schedule):
+    "Epochs may grow on resume; a schedule that depends on the epoch count (linear) continues on the longer run's line."
+    full, fh = toy_run(tmp_path / 'a', epochs=3, schedule=schedule)
+    toy_run(tmp_path / 'b', epochs=1, schedule=schedule)
+    more, hist = toy_run(tmp_path / 'b', epochs=3, resume=True, schedule=schedule)
     assert [h['epoch'] for h in hist] == [1, 2, 3]
+    assert [h['lr'] for h in hist] == [h['lr'] for h in fh]                  # linear: 1, 3/4, 1/2 (not the 1-epoch run's 1/2)
     assert all(torch.equal(a, b) for a, b in zip(full.module('model').parameters(), more.module('model').parameters()))
 
 

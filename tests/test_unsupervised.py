@@ -263,3 +263,16 @@ def test_hardy_orthographic_inputs_are_normalised_camera_space_xy(tiny_data):
     assert torch.allclose(got, expect, atol=1e-6) and torch.allclose(got.abs().amax((1, 2)), torch.ones(32))
     persp = U.HardyRecipe(U.HardyOptions()).inputs(ps)                     # the projected 2D differs
     assert not torch.allclose(persp, expect, atol=1e-3)
+
+
+def test_old_saved_options_are_upgraded_with_a_warning():
+    "Runs saved when lr / weight_decay were SVMAC/Hardy options still load: the keys are dropped, and the user is told."
+    from posebench.recipe import options_from_dict
+    from posebench.unsupervised import SVMACRecipe, SVMACOptions, HardyRecipe, HardyOptions
+    for cls, Opt in ((SVMACRecipe, SVMACOptions), (HardyRecipe, HardyOptions)):
+        old = {**dataclasses.asdict(Opt()), 'lr': 5.5e-5, 'weight_decay': 1e-5}
+        with pytest.raises(ValueError, match=r"unknown key\(s\) \['lr', 'weight_decay'\]"): options_from_dict(Opt, dict(old))
+        with pytest.warns(UserWarning, match=r"run/checkpoint.pt: options \{'lr': 5.5e-05, 'weight_decay': 1e-05\} are TrainConfig fields"):
+            new = cls.upgrade_options(dict(old), 'run/checkpoint.pt')
+        assert options_from_dict(Opt, new) == Opt()
+    assert SVMACRecipe.upgrade_options({'width': 8}, 'x') == {'width': 8}          # current options pass unchanged

@@ -22,7 +22,7 @@ import torch
 from posebench.data import load_benchmark
 from posebench.train import TrainConfig
 from posebench.supervised import train_supervised
-from posebench.unsupervised import HardyOptions, train_representation
+from posebench.unsupervised import HardyOptions, train_representation, HARDY_TRAIN
 from posebench.recipe import save_model, load_model, MODEL_FORMAT
 
 ASSETS = Path(__file__).resolve().parents[1] / 'posebench' / 'assets'
@@ -48,12 +48,12 @@ def simple_baseline(train, tests, seed, epochs):
 def hardy(train, tests, seed, epochs, representation):
     kw = dict(representation=representation, width=256, blocks=2, match_params=True)
     opts = HardyOptions(representation=representation, width=256, blocks=2, critic_width=256)
-    tcfg = TrainConfig(epochs=epochs, batch_size=512, seed=seed, device='cpu', progress=True)
+    tcfg = TrainConfig(**{**HARDY_TRAIN, 'epochs': epochs, 'batch_size': 512, 'seed': seed, 'device': 'cpu', 'progress': True})
     t0 = time.perf_counter()
     res = train_representation(train, tests, representation, opts, tcfg)
     info = {'data': 'default', 'train_subjects': sorted(set(train.subject.tolist())), 'train_n': len(train),
             'recipe': 'posebench.unsupervised.train_representation (no 3D labels)', 'epochs': epochs,
-            'batch_size': 512, 'seed': seed, 'input': 'posebench.unsupervised.hardy_normalize(pose2d)',
+            'batch_size': 512, 'optimizer': tcfg.optimizer, 'lr': tcfg.lr, 'weight_decay': tcfg.weight_decay, 'seed': seed, 'input': 'posebench.unsupervised.hardy_normalize(pose2d)',
             'output': 'depths (B, J) in max-normalised units; lift() gives (x, y, depth)',
             'wall_time_s': round(time.perf_counter() - t0, 1), 'tests': _tests_metrics(res)}
     _save(ASSETS / f'hardy_{representation}.pt', 'hardy_lifter', kw, res.model, info)

@@ -138,6 +138,7 @@ def run_job(job: Job, seed: int, out, spec: dict, budget: str = 'quick', device:
 def code_version() -> dict:
     "{'version': posebench.__version__, 'git': `git describe --always --dirty` of the checkout or None}."
     root = Path(posebench.__file__).resolve().parent.parent
+    if not (root / '.git').exists(): return {'version': posebench.__version__, 'git': None}   # an installed copy, not a checkout
     try:
         r = subprocess.run(['git', 'describe', '--always', '--dirty', '--tags'], cwd=root, capture_output=True, text=True, timeout=10)
         git = r.stdout.strip() if r.returncode == 0 and r.stdout.strip() else None
